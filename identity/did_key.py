@@ -74,8 +74,9 @@ def _split(did: str) -> tuple[str, PublicKey]:
         multibase_value = parts[1]
     else:
         raise InvalidDid("did:key version must be 1 (did:key:<mb> or did:key:1:<mb>)")
-    if not multibase_value.startswith("z"):
-        raise InvalidDid("did:key value must be base58btc multibase (start with 'z')")
+    # ABNF mb-value: "z" followed by at least one base58btc character.
+    if not multibase_value.startswith("z") or len(multibase_value) < 2:
+        raise InvalidDid("did:key value must be base58btc multibase ('z' and base58btc)")
     try:
         b58_decode(multibase_value[1:])
     except InvalidEncoding as exc:
