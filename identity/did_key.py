@@ -107,11 +107,12 @@ def resolve(
     enable_encryption_key_derivation: bool = True,
 ) -> dict[str, Any]:
     """Expand a did:key into its DID document (a fresh dict)."""
+    # Spec order: the identifier is checked (invalidDid ...) before the format option.
+    multibase_value, key = _split(did)
     try:
         vm_type = VmType(vm_type)
     except ValueError:
         raise UnsupportedPublicKeyType(f"unknown publicKeyFormat {vm_type!r}") from None
-    multibase_value, key = _split(did)
     signing = _verification_method(did, multibase_value, vm_type, multibase_value, key.to_jwk())
     document: dict[str, Any] = {
         "@context": [CONTEXT],

@@ -124,3 +124,8 @@ def test_documents_are_fresh() -> None:
     first = did_key.resolve(ED_DID)
     first["verificationMethod"].clear()
     assert did_key.resolve(ED_DID)["verificationMethod"]
+
+
+def test_identifier_is_checked_before_the_format_option() -> None:
+    with pytest.raises(errors.InvalidDid):
+        did_key.resolve("did:key:@", vm_type="Unknown")
