@@ -24,6 +24,7 @@ __all__ = [
     "ConsistencyProofInvalid",
     "ForkDetected",
     "InclusionProofInvalid",
+    "InconsistentCheckpoint",
     "MissingTile",
     "NoteMalformed",
     "NoteSignatureInvalid",
@@ -35,6 +36,7 @@ __all__ = [
     "TilePathInvalid",
     "UnknownLog",
     "UntrustedCheckpoint",
+    "WitnessRequestMalformed",
 ]
 
 
@@ -95,6 +97,12 @@ class CheckpointInvalid(InvalidValue):
 # --- witness (C2SP tlog-witness add-checkpoint) ---------------------------------------------------
 
 
+class WitnessRequestMalformed(InvalidEncoding):
+    """An add-checkpoint body that is not ``old <size>``, proof lines, a blank line, a note."""
+
+    code = "witness_request_malformed"
+
+
 class UnknownLog(NotFound):
     """The checkpoint origin is not a log this witness is configured for (spec: 404)."""
 
@@ -124,6 +132,24 @@ class OldSizeMismatch(Conflict):
     def __init__(self, message: str = "", *, stored_size: int, field: str | None = None) -> None:
         super().__init__(message, field=field)
         self.stored_size = stored_size
+
+
+class InconsistentCheckpoint(ConsistencyProofInvalid):
+    """A correctly log-signed checkpoint the witness must not cosign (spec: 422).
+
+    The consistency proof fails, the old size is 0 but a proof was sent, the size is 0 but the
+    root is not the empty tree's, or the size equals the stored one but the root differs.
+    ``evidence`` = (stored note or None, submitted note): the spec allows logging it as
+    possible proof of log misbehaviour.
+    """
+
+    code = "inconsistent_checkpoint"
+
+    def __init__(
+        self, message: str = "", *, evidence: tuple[bytes | None, bytes], field: str | None = None
+    ) -> None:
+        super().__init__(message, field=field)
+        self.evidence = evidence
 
 
 # --- mirror / verifier state ----------------------------------------------------------------------
