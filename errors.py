@@ -127,7 +127,7 @@ class InvalidSignature(VerificationFailed):
 class DidError(InvalidInput):
     """Base of DID parsing and resolution errors; ``resolution_error`` is the spec's code."""
 
-    code = "invalid_did"
+    code = "did_error"
     resolution_error = "invalidDid"
 
 

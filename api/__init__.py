@@ -1,0 +1,16 @@
+"""The HTTP layer: parse, call the domain, serialise. Nothing else lives here."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from api import admin, dids, system
+from api.errors import register_error_handlers
+
+__all__ = ["register"]
+
+
+def register(app: Flask) -> None:
+    register_error_handlers(app)
+    for module in (system, dids, admin):
+        app.register_blueprint(module.blueprint)

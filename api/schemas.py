@@ -1,0 +1,131 @@
+"""JSON Schemas (2020-12) for request and response bodies.
+
+The same objects validate requests (``api.inputs.json_body``) and are published in the OpenAPI
+document, so what is documented is what is enforced.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["API_KEY_CREATE", "API_KEY_CREATED", "ERROR", "INSTITUTION", "RESOLUTION_RESULT"]
+
+Schema = dict[str, Any]
+
+ERROR: Schema = {
+    "type": "object",
+    "required": ["error", "message"],
+    "properties": {
+        "error": {"type": "string", "pattern": "^[A-Za-z_]+$"},
+        "message": {"type": "string"},
+        "field": {"type": "string"},
+    },
+}
+
+NAME: Schema = {
+    "type": "string",
+    "minLength": 1,
+    "maxLength": 200,
+    "pattern": r"^[^\x00-\x1f\x7f]+$",
+}
+
+API_KEY_CREATE: Schema = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["name", "role"],
+    "properties": {
+        "name": NAME,
+        "role": {"type": "string", "enum": ["admin", "broker", "officer", "verifier"]},
+    },
+}
+
+API_KEY: Schema = {
+    "type": "object",
+    "required": ["id", "name", "role", "prefix", "created_at"],
+    "properties": {
+        "id": {"type": "integer"},
+        "name": {"type": "string"},
+        "role": {"type": "string"},
+        "prefix": {"type": "string"},
+        "created_at": {"type": "string"},
+        "revoked": {"type": "boolean"},
+    },
+}
+
+API_KEY_CREATED: Schema = {
+    **API_KEY,
+    "required": [*API_KEY["required"], "key"],
+    "properties": {**API_KEY["properties"], "key": {"type": "string", "pattern": "^kyc_"}},
+}
+
+API_KEY_LIST: Schema = {
+    "type": "object",
+    "required": ["api_keys"],
+    "properties": {"api_keys": {"type": "array", "items": API_KEY}},
+}
+
+API_KEY_REVOKED: Schema = {
+    "type": "object",
+    "required": ["id", "revoked"],
+    "properties": {"id": {"type": "integer"}, "revoked": {"const": True}},
+}
+
+JWK: Schema = {
+    "type": "object",
+    "required": ["kty", "crv", "x"],
+    "properties": {
+        "kty": {"type": "string"},
+        "crv": {"type": "string"},
+        "x": {"type": "string"},
+        "y": {"type": "string"},
+    },
+    "not": {"required": ["d"]},
+}
+
+INSTITUTION: Schema = {
+    "type": "object",
+    "required": ["name", "public_url", "did", "keys"],
+    "properties": {
+        "name": {"type": "string"},
+        "public_url": {"type": "string"},
+        "did": {"type": "string", "pattern": "^did:"},
+        "keys": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["name", "kid", "jwk"],
+                "properties": {"name": {"type": "string"}, "kid": {"type": "string"}, "jwk": JWK},
+            },
+        },
+    },
+}
+
+HEALTH: Schema = {
+    "type": "object",
+    "required": ["status", "schema_version"],
+    "properties": {"status": {"const": "ok"}, "schema_version": {"type": "integer"}},
+}
+
+RESOLUTION_RESULT: Schema = {
+    "type": "object",
+    "required": ["didDocument", "didDocumentMetadata", "didResolutionMetadata"],
+    "properties": {
+        "didDocument": {"type": ["object", "null"]},
+        "didDocumentMetadata": {"type": "object"},
+        "didResolutionMetadata": {"type": "object"},
+        "error": {"type": "string"},
+        "message": {"type": "string"},
+    },
+}
+
+DID_DOCUMENT: Schema = {
+    "type": "object",
+    "required": ["id"],
+    "properties": {"id": {"type": "string", "pattern": "^did:"}},
+}
+
+OPENAPI_DOCUMENT: Schema = {
+    "type": "object",
+    "required": ["openapi", "info", "paths"],
+    "properties": {"openapi": {"type": "string", "pattern": "^3\\.1\\."}},
+}

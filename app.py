@@ -1,0 +1,121 @@
+"""The composition root: ``create_app`` wires configuration, storage, keys and the HTTP layer.
+
+Run the service with ``python app.py`` (``--host``/``--port``; ``--port 0`` picks a free port and
+prints it) or ``flask --app app run``. Administration commands live on the Flask CLI, for example
+``flask --app app apikey create --role broker --name "front desk"``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import atexit
+import logging
+import sys
+from collections.abc import Mapping
+from typing import Any
+
+import click
+from flask import Flask
+from werkzeug.serving import make_server
+
+import api
+from api.auth import Role, new_api_key
+from config import Config
+from node import Node, open_node
+from storage import AuditEvent
+
+__all__ = ["create_app"]
+
+
+def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
+    """Build the Flask application for one node. ``config`` overrides the environment."""
+    if not isinstance(config, Config):
+        config = Config.from_env(overrides=config)
+    app = Flask(__name__, instance_path=str(config.data_dir.resolve()))
+    app.config["MAX_CONTENT_LENGTH"] = config.max_body_bytes
+    app.config["MAX_FORM_MEMORY_SIZE"] = config.max_body_bytes
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    node = open_node(config)
+    app.extensions["kyc"] = node
+    atexit.register(node.close)
+    api.register(app)
+    _register_cli(app)
+    return app
+
+
+def _node(app: Flask) -> Node:
+    found: Node = app.extensions["kyc"]
+    return found
+
+
+def _register_cli(app: Flask) -> None:
+    apikey = click.Group("apikey", help="Manage API keys.")
+
+    @apikey.command("create")
+    @click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
+    @click.option("--name", required=True, help="Who or what uses the key.")
+    def create(role: str, name: str) -> None:
+        """Create an API key; the key is printed once, as the last line."""
+        node = _node(app)
+        name = name.strip()
+        if not name or len(name) > 200:
+            raise click.BadParameter("the name must be 1 to 200 characters", param_hint="--name")
+        key, key_hash, prefix = new_api_key()
+        now = node.now()
+        with node.store.transaction():
+            key_id = node.store.add_api_key(name, role, key_hash, prefix, now)
+            node.store.record_event(
+                AuditEvent(
+                    now, "cli", "api_key.create", f"api_key:{key_id}", {"role": role, "name": name}
+                )
+            )
+        click.echo(f"Created API key {key_id} ({prefix}...) for {name!r} with role {role}.")
+        click.echo("Store it now: it is not shown again.")
+        click.echo(key)
+
+    @apikey.command("list")
+    def list_keys() -> None:
+        """List API keys (ids, names, roles, prefixes; never the keys)."""
+        for record in _node(app).store.list_api_keys():
+            state = "revoked" if record.revoked_at else "active"
+            click.echo(f"{record.id}\t{record.role}\t{record.prefix}...\t{state}\t{record.name}")
+
+    @apikey.command("revoke")
+    @click.argument("key_id", type=int)
+    def revoke(key_id: int) -> None:
+        """Revoke an API key by id."""
+        node = _node(app)
+        now = node.now()
+        with node.store.transaction():
+            if not node.store.revoke_api_key(key_id, now):
+                raise click.ClickException(f"no active API key with id {key_id}")
+            node.store.record_event(
+                AuditEvent(now, "cli", "api_key.revoke", f"api_key:{key_id}", {})
+            )
+        click.echo(f"Revoked API key {key_id}.")
+
+    app.cli.add_command(apikey)
+
+
+def serve(argv: list[str] | None = None) -> None:
+    """Run the node on a threaded WSGI server until interrupted."""
+    parser = argparse.ArgumentParser(description="Run the KYC identity service node.")
+    defaults = Config.from_env()
+    parser.add_argument("--host", default=defaults.host)
+    parser.add_argument("--port", type=int, default=defaults.port, help="0 picks a free port")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    app = create_app()
+    server = make_server(args.host, args.port, app, threaded=True)
+    # The e2e tests and the demo read this line to learn the bound port.
+    print(f"listening on http://{args.host}:{server.port}", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
+if __name__ == "__main__":
+    serve(sys.argv[1:])

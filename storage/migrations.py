@@ -1,0 +1,102 @@
+"""Schema migrations for the SQLite store, applied in order, each inside one transaction.
+
+Append new migrations at the end; never edit one that has shipped. Each is plain SQL so a
+PostgreSQL backend can carry its own translated list with the same version numbers.
+"""
+
+from __future__ import annotations
+
+__all__ = ["MIGRATIONS"]
+
+MIGRATIONS: list[tuple[int, str, str]] = [
+    (
+        1,
+        "institution, sealed keys, api keys, audit log",
+        """
+        CREATE TABLE institution (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            name TEXT NOT NULL,
+            public_url TEXT NOT NULL,
+            did TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        );
+        CREATE TABLE private_keys (
+            name TEXT PRIMARY KEY,
+            key_type TEXT NOT NULL,
+            public_jwk TEXT NOT NULL,
+            sealed BLOB NOT NULL,
+            created_at TEXT NOT NULL,
+            retired_at TEXT
+        );
+        CREATE TABLE api_keys (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            name TEXT NOT NULL,
+            role TEXT NOT NULL,
+            key_hash TEXT NOT NULL UNIQUE,
+            prefix TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            revoked_at TEXT
+        );
+        CREATE TABLE audit_events (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            at TEXT NOT NULL,
+            actor TEXT NOT NULL,
+            action TEXT NOT NULL,
+            subject TEXT NOT NULL,
+            detail TEXT NOT NULL
+        );
+        CREATE INDEX audit_events_subject ON audit_events (subject);
+        """,
+    ),
+    (
+        2,
+        "registry: entries, tiles, checkpoints, witness and mirror state",
+        """
+        CREATE TABLE registry_entries (
+            idx INTEGER PRIMARY KEY,
+            data BLOB NOT NULL,
+            leaf_hash BLOB NOT NULL,
+            type TEXT NOT NULL,
+            subject TEXT NOT NULL,
+            prev_idx INTEGER NOT NULL,
+            writer TEXT NOT NULL,
+            UNIQUE (subject, prev_idx)
+        );
+        CREATE INDEX registry_entries_subject ON registry_entries (subject, idx);
+        CREATE INDEX registry_entries_leaf ON registry_entries (leaf_hash);
+        CREATE TABLE registry_tiles (
+            level INTEGER NOT NULL,
+            idx INTEGER NOT NULL,
+            hashes BLOB NOT NULL,
+            PRIMARY KEY (level, idx)
+        ) WITHOUT ROWID;
+        CREATE TABLE registry_checkpoints (
+            size INTEGER PRIMARY KEY,
+            root BLOB NOT NULL,
+            note BLOB NOT NULL,
+            created_at TEXT NOT NULL
+        );
+        CREATE TABLE witness_logs (
+            origin TEXT PRIMARY KEY,
+            vkey TEXT NOT NULL,
+            size INTEGER NOT NULL,
+            root BLOB NOT NULL,
+            note BLOB NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        CREATE TABLE registry_witnesses (
+            name TEXT PRIMARY KEY,
+            vkey TEXT NOT NULL,
+            url TEXT NOT NULL
+        );
+        CREATE TABLE mirror_state (
+            origin TEXT PRIMARY KEY,
+            source_url TEXT NOT NULL,
+            size INTEGER NOT NULL,
+            root BLOB NOT NULL,
+            note BLOB NOT NULL,
+            updated_at TEXT NOT NULL
+        );
+        """,
+    ),
+]

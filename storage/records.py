@@ -1,0 +1,166 @@
+"""Plain records the store reads and writes. No SQL here, so a second backend can share them."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from typing import Any
+
+__all__ = [
+    "ApiKeyRecord",
+    "AuditEvent",
+    "InstitutionRecord",
+    "MirrorStateRow",
+    "RegistryEntryRow",
+    "StoredKey",
+    "WitnessLogRow",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class InstitutionRecord:
+    name: str
+    public_url: str
+    did: str
+    created_at: str
+
+    def to_row(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredKey:
+    """A private key as kept at rest: the public JWK in clear, the private JWK sealed."""
+
+    name: str
+    key_type: str
+    public_jwk: dict[str, str]
+    sealed: bytes
+    created_at: str
+    retired_at: str | None = None
+
+    def __repr__(self) -> str:  # the sealed blob is not secret, but keep logs short and clean
+        return f"StoredKey(name={self.name!r}, key_type={self.key_type!r})"
+
+    def to_row(self) -> dict[str, Any]:
+        row = asdict(self)
+        row["public_jwk"] = json.dumps(self.public_jwk, sort_keys=True)
+        return row
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> StoredKey:
+        return cls(
+            name=row["name"],
+            key_type=row["key_type"],
+            public_jwk=json.loads(row["public_jwk"]),
+            sealed=bytes(row["sealed"]),
+            created_at=row["created_at"],
+            retired_at=row["retired_at"],
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKeyRecord:
+    id: int
+    name: str
+    role: str
+    prefix: str
+    created_at: str
+    revoked_at: str | None
+
+    def to_public(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "role": self.role,
+            "prefix": self.prefix,
+            "created_at": self.created_at,
+            "revoked": self.revoked_at is not None,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEvent:
+    at: str
+    actor: str
+    action: str
+    subject: str
+    detail: dict[str, Any]
+
+    def to_row(self) -> dict[str, Any]:
+        row = asdict(self)
+        row["detail"] = json.dumps(self.detail, sort_keys=True)
+        return row
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> AuditEvent:
+        return cls(
+            at=row["at"],
+            actor=row["actor"],
+            action=row["action"],
+            subject=row["subject"],
+            detail=json.loads(row["detail"]),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class RegistryEntryRow:
+    index: int
+    data: bytes
+    leaf_hash: bytes
+    type: str
+    subject: str
+    prev: int | None
+    writer: str
+
+
+@dataclass(frozen=True, slots=True)
+class WitnessLogRow:
+    """A log this node witnesses: its verifier key and the latest checkpoint it cosigned."""
+
+    origin: str
+    vkey: str
+    size: int
+    root: bytes
+    note: bytes
+    updated_at: str
+
+    def to_row(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> WitnessLogRow:
+        return cls(
+            row["origin"],
+            row["vkey"],
+            int(row["size"]),
+            bytes(row["root"]),
+            bytes(row["note"]),
+            row["updated_at"],
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class MirrorStateRow:
+    """How far a mirror has verified another node's log."""
+
+    origin: str
+    source_url: str
+    size: int
+    root: bytes
+    note: bytes
+    updated_at: str
+
+    def to_row(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> MirrorStateRow:
+        return cls(
+            row["origin"],
+            row["source_url"],
+            int(row["size"]),
+            bytes(row["root"]),
+            bytes(row["note"]),
+            row["updated_at"],
+        )

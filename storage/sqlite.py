@@ -1,0 +1,410 @@
+"""The SQLite implementation of the store (sqlite-utils over the standard library driver).
+
+One file, WAL mode, a connection per thread, and one ``transaction()`` through which every write
+goes: write methods refuse to run outside it, so a request that fails half-way rolls back whole.
+``BEGIN IMMEDIATE`` takes the write lock up front, which avoids the deadlock-prone upgrade from a
+read to a write transaction when two requests write at once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sqlite3
+import threading
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from errors import StorageError
+from registry.merkle import TileId
+from storage.migrations import MIGRATIONS
+from storage.records import (
+    ApiKeyRecord,
+    AuditEvent,
+    InstitutionRecord,
+    MirrorStateRow,
+    RegistryEntryRow,
+    StoredKey,
+    WitnessLogRow,
+)
+
+__all__ = ["SqliteStore"]
+
+_BUSY_TIMEOUT_MS = 10_000
+
+
+class SqliteStore:
+    """Typed access to the node's SQLite database. The only module that speaks SQL."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = str(path)
+        self._local = threading.local()
+        self._all_connections: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        self.migrate()
+
+    # --- connections and transactions ----------------------------------------------------------
+
+    def _conn(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            # isolation_level=None: the driver must not open transactions behind our back.
+            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            conn.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
+            conn.execute("PRAGMA foreign_keys = ON")
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("PRAGMA synchronous = NORMAL")
+            self._local.conn = conn
+            self._local.depth = 0
+            with self._lock:
+                self._all_connections.append(conn)
+        return conn
+
+    @property
+    def db(self) -> sqlite_utils.Database:
+        db: sqlite_utils.Database | None = getattr(self._local, "db", None)
+        if db is None:
+            db = sqlite_utils.Database(self._conn())
+            self._local.db = db
+        return db
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """All-or-nothing unit of work; nests with savepoints."""
+        conn = self._conn()
+        depth: int = self._local.depth
+        if depth == 0:
+            conn.execute("BEGIN IMMEDIATE")
+        else:
+            conn.execute(f"SAVEPOINT sp{depth}")
+        self._local.depth = depth + 1
+        try:
+            yield
+        except BaseException:
+            self._local.depth = depth
+            if depth == 0:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+            elif conn.in_transaction:
+                conn.execute(f"ROLLBACK TO SAVEPOINT sp{depth}")
+                conn.execute(f"RELEASE SAVEPOINT sp{depth}")
+            raise
+        self._local.depth = depth
+        if depth == 0:
+            conn.execute("COMMIT")
+        else:
+            conn.execute(f"RELEASE SAVEPOINT sp{depth}")
+
+    def _writing(self) -> sqlite_utils.Database:
+        """The database handle for a write; refuses writes outside ``transaction()``."""
+        db = self.db
+        if getattr(self._local, "depth", 0) == 0:
+            raise StorageError("write outside a transaction")
+        return db
+
+    def close(self) -> None:
+        with self._lock:
+            for conn in self._all_connections:
+                conn.close()
+            self._all_connections.clear()
+        self._local = threading.local()
+
+    # --- schema --------------------------------------------------------------------------------
+
+    def migrate(self) -> int:
+        """Apply pending migrations; return the schema version."""
+        conn = self._conn()
+        conn.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations "
+            "(version INTEGER PRIMARY KEY, description TEXT NOT NULL)"
+        )
+        with self.transaction():
+            current = conn.execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations")
+            version: int = current.fetchone()[0]
+            for number, description, sql in MIGRATIONS:
+                if number <= version:
+                    continue
+                # executescript would COMMIT our transaction; run statement by statement instead.
+                for statement in _split_sql(sql):
+                    conn.execute(statement)
+                conn.execute(
+                    "INSERT INTO schema_migrations (version, description) VALUES (?, ?)",
+                    (number, description),
+                )
+                version = number
+        return version
+
+    def schema_version(self) -> int:
+        row = self._conn().execute("SELECT MAX(version) FROM schema_migrations").fetchone()
+        return int(row[0] or 0)
+
+    def row_counts(self) -> dict[str, int]:
+        """Rows per table: used by tests to show that a failed request changed nothing."""
+        return {name: self.db[name].count for name in self.db.table_names()}
+
+    # --- institution ---------------------------------------------------------------------------
+
+    def get_institution(self) -> InstitutionRecord | None:
+        rows = list(self.db.query("SELECT name, public_url, did, created_at FROM institution"))
+        return InstitutionRecord(**rows[0]) if rows else None
+
+    def create_institution(self, record: InstitutionRecord) -> None:
+        self._writing()["institution"].insert({"id": 1, **record.to_row()})
+
+    def update_institution_url(self, public_url: str) -> None:
+        self._writing().execute("UPDATE institution SET public_url = ? WHERE id = 1", [public_url])
+
+    # --- sealed private keys -------------------------------------------------------------------
+
+    def put_private_key(self, key: StoredKey) -> None:
+        self._writing()["private_keys"].insert(key.to_row())
+
+    def get_private_key(self, name: str) -> StoredKey | None:
+        rows = list(self.db.query("SELECT * FROM private_keys WHERE name = ?", [name]))
+        return StoredKey.from_row(rows[0]) if rows else None
+
+    def list_private_keys(self) -> list[StoredKey]:
+        return [
+            StoredKey.from_row(r)
+            for r in self.db.query("SELECT * FROM private_keys ORDER BY created_at, name")
+        ]
+
+    # --- api keys ------------------------------------------------------------------------------
+
+    def add_api_key(self, name: str, role: str, key_hash: str, prefix: str, now: str) -> int:
+        table = self._writing()["api_keys"]
+        table.insert(
+            {"name": name, "role": role, "key_hash": key_hash, "prefix": prefix, "created_at": now}
+        )
+        return int(table.last_pk)
+
+    def find_api_key(self, key_hash: str) -> ApiKeyRecord | None:
+        rows = list(
+            self.db.query(
+                "SELECT id, name, role, prefix, created_at, revoked_at FROM api_keys "
+                "WHERE key_hash = ?",
+                [key_hash],
+            )
+        )
+        return ApiKeyRecord(**rows[0]) if rows else None
+
+    def list_api_keys(self) -> list[ApiKeyRecord]:
+        return [
+            ApiKeyRecord(**r)
+            for r in self.db.query(
+                "SELECT id, name, role, prefix, created_at, revoked_at FROM api_keys ORDER BY id"
+            )
+        ]
+
+    def revoke_api_key(self, key_id: int, now: str) -> bool:
+        cursor = self._writing().execute(
+            "UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", [now, key_id]
+        )
+        return cursor.rowcount == 1
+
+    # --- audit trail ---------------------------------------------------------------------------
+
+    def record_event(self, event: AuditEvent) -> None:
+        self._writing()["audit_events"].insert(event.to_row())
+
+    def events_for(self, subject: str) -> list[AuditEvent]:
+        return [
+            AuditEvent.from_row(r)
+            for r in self.db.query(
+                "SELECT at, actor, action, subject, detail FROM audit_events "
+                "WHERE subject = ? ORDER BY id",
+                [subject],
+            )
+        ]
+
+    # --- registry: entries and tiles (the log this store holds) --------------------------------
+
+    def registry_size(self) -> int:
+        row = self._conn().execute("SELECT COALESCE(MAX(idx) + 1, 0) FROM registry_entries")
+        return int(row.fetchone()[0])
+
+    def add_registry_entries(self, rows: Sequence[RegistryEntryRow]) -> None:
+        """Insert integrated entries; ``(subject, prev)`` uniqueness refuses a forked chain."""
+        self._writing()
+        self._conn().executemany(
+            "INSERT INTO registry_entries (idx, data, leaf_hash, type, subject, prev_idx, writer) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    r.index,
+                    r.data,
+                    r.leaf_hash,
+                    r.type,
+                    r.subject,
+                    -1 if r.prev is None else r.prev,
+                    r.writer,
+                )
+                for r in rows
+            ],
+        )
+
+    def registry_entry(self, index: int) -> bytes | None:
+        row = (
+            self._conn()
+            .execute("SELECT data FROM registry_entries WHERE idx = ?", (index,))
+            .fetchone()
+        )
+        return bytes(row[0]) if row else None
+
+    def registry_entries(self, start: int, end: int) -> list[bytes]:
+        rows = self._conn().execute(
+            "SELECT data FROM registry_entries WHERE idx >= ? AND idx < ? ORDER BY idx",
+            (start, end),
+        )
+        return [bytes(r[0]) for r in rows]
+
+    def registry_leaf_hashes(self, start: int, end: int) -> list[bytes]:
+        rows = self._conn().execute(
+            "SELECT leaf_hash FROM registry_entries WHERE idx >= ? AND idx < ? ORDER BY idx",
+            (start, end),
+        )
+        return [bytes(r[0]) for r in rows]
+
+    def registry_subject_head(self, subject: str) -> int | None:
+        row = (
+            self._conn()
+            .execute("SELECT MAX(idx) FROM registry_entries WHERE subject = ?", (subject,))
+            .fetchone()
+        )
+        return None if row[0] is None else int(row[0])
+
+    def registry_subject_chain(self, subject: str, limit: int = 10_000) -> list[tuple[int, bytes]]:
+        rows = self._conn().execute(
+            "SELECT idx, data FROM registry_entries WHERE subject = ? ORDER BY idx LIMIT ?",
+            (subject, limit),
+        )
+        return [(int(r[0]), bytes(r[1])) for r in rows]
+
+    def registry_entries_of_types(self, types: Sequence[str]) -> list[tuple[int, bytes]]:
+        marks = ",".join("?" * len(types))
+        rows = self._conn().execute(
+            f"SELECT idx, data FROM registry_entries WHERE type IN ({marks}) ORDER BY idx",  # noqa: S608
+            tuple(types),
+        )
+        return [(int(r[0]), bytes(r[1])) for r in rows]
+
+    def registry_find_leaf(self, leaf_hash: bytes) -> int | None:
+        row = (
+            self._conn()
+            .execute("SELECT MIN(idx) FROM registry_entries WHERE leaf_hash = ?", (leaf_hash,))
+            .fetchone()
+        )
+        return None if row[0] is None else int(row[0])
+
+    def read_tiles(self, ids: Sequence[TileId]) -> dict[TileId, bytes]:
+        found: dict[TileId, bytes] = {}
+        conn = self._conn()
+        for tile in ids:
+            row = conn.execute(
+                "SELECT hashes FROM registry_tiles WHERE level = ? AND idx = ?",
+                (tile.level, tile.index),
+            ).fetchone()
+            if row is not None:
+                found[tile] = bytes(row[0])
+        return found
+
+    def write_tiles(self, tiles: Mapping[TileId, bytes]) -> None:
+        self._writing()
+        self._conn().executemany(
+            "INSERT INTO registry_tiles (level, idx, hashes) VALUES (?, ?, ?) "
+            "ON CONFLICT (level, idx) DO UPDATE SET hashes = excluded.hashes",
+            [(t.level, t.index, data) for t, data in tiles.items()],
+        )
+
+    # --- registry: checkpoints -------------------------------------------------------------------
+
+    def add_checkpoint(self, size: int, root: bytes, note: bytes, now: str) -> None:
+        self._writing()
+        self._conn().execute(
+            "INSERT INTO registry_checkpoints (size, root, note, created_at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (size) DO UPDATE SET note = excluded.note WHERE root = excluded.root",
+            (size, root, note, now),
+        )
+
+    def latest_checkpoint(self) -> tuple[int, bytes, bytes] | None:
+        row = (
+            self._conn()
+            .execute("SELECT size, root, note FROM registry_checkpoints ORDER BY size DESC LIMIT 1")
+            .fetchone()
+        )
+        return (int(row[0]), bytes(row[1]), bytes(row[2])) if row else None
+
+    def checkpoint_at(self, size: int) -> tuple[int, bytes, bytes] | None:
+        row = (
+            self._conn()
+            .execute("SELECT size, root, note FROM registry_checkpoints WHERE size = ?", (size,))
+            .fetchone()
+        )
+        return (int(row[0]), bytes(row[1]), bytes(row[2])) if row else None
+
+    # --- registry: witnessing other logs and this log's witnesses -------------------------------
+
+    def witness_log(self, origin: str) -> WitnessLogRow | None:
+        rows = list(self.db.query("SELECT * FROM witness_logs WHERE origin = ?", [origin]))
+        return WitnessLogRow.from_row(rows[0]) if rows else None
+
+    def witness_logs(self) -> list[WitnessLogRow]:
+        return [
+            WitnessLogRow.from_row(r)
+            for r in self.db.query("SELECT * FROM witness_logs ORDER BY origin")
+        ]
+
+    def put_witness_log(self, row: WitnessLogRow) -> None:
+        self._writing()["witness_logs"].upsert(row.to_row(), pk="origin")
+
+    def compare_and_set_witness_log(self, origin: str, old_size: int, row: WitnessLogRow) -> bool:
+        """Atomically move a witnessed log from ``old_size`` to ``row``; False if it moved."""
+        cursor = self._writing().execute(
+            "UPDATE witness_logs SET size = ?, root = ?, note = ?, updated_at = ? "
+            "WHERE origin = ? AND size = ?",
+            [row.size, row.root, row.note, row.updated_at, origin, old_size],
+        )
+        return cursor.rowcount == 1
+
+    def registry_witnesses(self) -> list[tuple[str, str, str]]:
+        query = "SELECT name, vkey, url FROM registry_witnesses ORDER BY name"
+        return [(r["name"], r["vkey"], r["url"]) for r in self.db.query(query)]
+
+    def put_registry_witness(self, name: str, vkey: str, url: str) -> None:
+        self._writing()["registry_witnesses"].upsert(
+            {"name": name, "vkey": vkey, "url": url}, pk="name"
+        )
+
+    def remove_registry_witness(self, name: str) -> bool:
+        cursor = self._writing().execute("DELETE FROM registry_witnesses WHERE name = ?", [name])
+        return cursor.rowcount == 1
+
+    # --- registry: mirror progress ----------------------------------------------------------------
+
+    def mirror_state(self) -> MirrorStateRow | None:
+        rows = list(self.db.query("SELECT * FROM mirror_state"))
+        return MirrorStateRow.from_row(rows[0]) if rows else None
+
+    def put_mirror_state(self, row: MirrorStateRow) -> None:
+        self._writing()["mirror_state"].upsert(row.to_row(), pk="origin")
+
+
+def _split_sql(script: str) -> list[str]:
+    """Split a script into statements; ``complete_statement`` keeps trigger bodies whole."""
+    statements: list[str] = []
+    pending = ""
+    for line in script.splitlines(keepends=True):
+        pending += line
+        if sqlite3.complete_statement(pending):
+            statements.append(pending.strip())
+            pending = ""
+    if pending.strip():
+        raise StorageError("migration script ends inside a statement")
+    return statements
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"))

@@ -1,0 +1,113 @@
+"""The SQLite store on a real file: migrations, WAL, transactions, sealing at rest."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+import errors
+from config import Config
+from node import open_node
+from storage import AuditEvent, Sealer, SqliteStore, load_or_create_master_key, open_store
+from storage.migrations import MIGRATIONS
+
+
+def test_migrations_apply_once_and_record_the_version(tmp_path: Path) -> None:
+    store = open_store(tmp_path / "db.sqlite3")
+    assert store.schema_version() == MIGRATIONS[-1][0]
+    store.close()
+    again = open_store(tmp_path / "db.sqlite3")  # re-opening must not re-run migrations
+    assert again.schema_version() == MIGRATIONS[-1][0]
+    assert again.db["schema_migrations"].count == len(MIGRATIONS)
+    again.close()
+
+
+def test_wal_mode(tmp_path: Path) -> None:
+    store = open_store(tmp_path / "db.sqlite3")
+    assert store.db.journal_mode == "wal"
+    store.close()
+
+
+def test_writes_outside_a_transaction_are_refused(tmp_path: Path) -> None:
+    store = open_store(tmp_path / "db.sqlite3")
+    with pytest.raises(errors.StorageError):
+        store.add_api_key("x", "admin", "h" * 64, "kyc_abc", "2026-01-01T00:00:00Z")
+    assert store.list_api_keys() == []
+    store.close()
+
+
+def test_a_failed_transaction_leaves_nothing(tmp_path: Path) -> None:
+    store = open_store(tmp_path / "db.sqlite3")
+    before = store.row_counts()
+    with pytest.raises(RuntimeError), store.transaction():
+        store.add_api_key("x", "admin", "h" * 64, "kyc_abc", "2026-01-01T00:00:00Z")
+        store.record_event(AuditEvent("2026-01-01T00:00:00Z", "t", "a", "s", {}))
+        raise RuntimeError("boom")
+    assert store.row_counts() == before
+    store.close()
+
+
+def test_nested_transaction_rolls_back_only_the_inner_part(tmp_path: Path) -> None:
+    store = open_store(tmp_path / "db.sqlite3")
+    with store.transaction():
+        store.add_api_key("outer", "admin", "a" * 64, "kyc_a", "2026-01-01T00:00:00Z")
+        with pytest.raises(RuntimeError), store.transaction():
+            store.add_api_key("inner", "admin", "b" * 64, "kyc_b", "2026-01-01T00:00:00Z")
+            raise RuntimeError("inner fails")
+    assert [k.name for k in store.list_api_keys()] == ["outer"]
+    store.close()
+
+
+def test_unique_key_hash_violation_rolls_back(tmp_path: Path) -> None:
+    store = open_store(tmp_path / "db.sqlite3")
+    with store.transaction():
+        store.add_api_key("one", "admin", "a" * 64, "kyc_a", "2026-01-01T00:00:00Z")
+    with pytest.raises(Exception, match="UNIQUE"), store.transaction():
+        store.record_event(AuditEvent("2026-01-01T00:00:00Z", "t", "a", "s", {}))
+        store.add_api_key("two", "admin", "a" * 64, "kyc_a", "2026-01-01T00:00:00Z")
+    assert store.db["audit_events"].count == 0
+    store.close()
+
+
+def test_sealer_round_trip_and_tamper_detection() -> None:
+    sealer = Sealer(b"k" * 32)
+    sealed = sealer.seal(b"secret", b"purpose")
+    assert b"secret" not in sealed
+    assert sealer.open(sealed, b"purpose") == b"secret"
+    with pytest.raises(errors.SealedDataError):
+        sealer.open(sealed, b"other purpose")
+    tampered = sealed[:-1] + bytes([sealed[-1] ^ 1])
+    with pytest.raises(errors.SealedDataError):
+        sealer.open(tampered, b"purpose")
+    with pytest.raises(errors.SealedDataError):
+        Sealer(b"x" * 32).open(sealed, b"purpose")
+    assert "k" * 8 not in repr(sealer)
+
+
+def test_master_key_is_generated_once_with_mode_0600(tmp_path: Path) -> None:
+    key = load_or_create_master_key(tmp_path, None)
+    mode = stat.S_IMODE(os.stat(tmp_path / "master.key").st_mode)
+    assert mode == 0o600
+    assert load_or_create_master_key(tmp_path, None) == key
+    with pytest.raises(errors.InvalidValue):
+        load_or_create_master_key(tmp_path, "too-short")
+
+
+def test_private_keys_are_sealed_on_disk(tmp_path: Path) -> None:
+    node = open_node(Config.from_env({}, {"data_dir": tmp_path}))
+    name = "issuing-ed25519"
+    private_jwk = node.keyring.private_key(name).to_jwk(include_private=True)
+    node.close()
+    raw = b"".join(p.read_bytes() for p in tmp_path.glob("kyc.sqlite3*"))
+    assert private_jwk["d"].encode() not in raw
+    assert b'"d"' not in raw
+    # A different master key cannot open them.
+    other = SqliteStore(tmp_path / "kyc.sqlite3")
+    from storage.keyring import Keyring
+
+    with pytest.raises(errors.SealedDataError):
+        Keyring(other, Sealer(b"z" * 32)).private_key(name)
+    other.close()
