@@ -165,15 +165,23 @@ class ForkDetected(VerificationFailed):
     """Two log-signed checkpoints for one origin that cannot both be true (split view).
 
     ``evidence`` holds both signed notes, exactly as received, so they can be published.
+    ``proven`` is True when the notes alone prove it (one size, two roots); otherwise the log
+    can still clear itself by producing a valid consistency proof between them.
     """
 
     code = "fork_detected"
 
     def __init__(
-        self, message: str = "", *, evidence: tuple[bytes, bytes], field: str | None = None
+        self,
+        message: str = "",
+        *,
+        evidence: tuple[bytes, bytes],
+        proven: bool = False,
+        field: str | None = None,
     ) -> None:
         super().__init__(message, field=field)
         self.evidence = evidence
+        self.proven = proven
 
 
 class RollbackDetected(VerificationFailed):
