@@ -5,13 +5,15 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 requirements="${1:-requirements.txt}"
 
+new_enough() { "$1" -c 'import sys; sys.exit(sys.version_info < (3, 11))' >/dev/null 2>&1; }
 python_bin="${PYTHON:-}"
 if [ -z "$python_bin" ]; then
-  for candidate in python3.13 python3.12 python3.11 python3; do
-    if command -v "$candidate" >/dev/null 2>&1; then python_bin="$candidate"; break; fi
+  # A name on PATH may be a shim that fails (pyenv): take the first one that really runs.
+  for candidate in python3 python3.13 python3.12 python3.11; do
+    if new_enough "$candidate"; then python_bin="$candidate"; break; fi
   done
 fi
-if [ -z "$python_bin" ] || ! "$python_bin" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+if [ -z "$python_bin" ] || ! new_enough "$python_bin"; then
   echo "error: Python 3.11 or newer is needed (set PYTHON=/path/to/python3.11)" >&2
   exit 1
 fi
