@@ -22,6 +22,8 @@ import api
 from api.auth import Role, new_api_key
 from config import Config
 from node import Node, open_node
+from node.cli import registry_cli, witness_cli
+from node.peers import Publisher
 from storage import AuditEvent
 
 __all__ = ["create_app"]
@@ -95,6 +97,8 @@ def _register_cli(app: Flask) -> None:
         click.echo(f"Revoked API key {key_id}.")
 
     app.cli.add_command(apikey)
+    app.cli.add_command(registry_cli(lambda: _node(app)))
+    app.cli.add_command(witness_cli(lambda: _node(app)))
 
 
 def serve(argv: list[str] | None = None) -> None:
@@ -107,6 +111,8 @@ def serve(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     app = create_app()
     server = make_server(args.host, args.port, app, threaded=True)
+    publisher = Publisher(_node(app).registry, interval=1.0)
+    publisher.start()
     # The e2e tests and the demo read this line to learn the bound port.
     print(f"listening on http://{args.host}:{server.port}", flush=True)
     try:
@@ -114,6 +120,7 @@ def serve(argv: list[str] | None = None) -> None:
     except KeyboardInterrupt:
         pass
     finally:
+        publisher.stop()
         server.server_close()
 
 

@@ -6,12 +6,17 @@
   seals private keys and personal data at rest.
 - ``KYC_INSTITUTION_NAME`` (``Example Broker``): the institution's name, set on first start.
 - ``KYC_MAX_BODY_BYTES`` (``262144``): the largest request body accepted (413 above it).
+- ``KYC_REGISTRY_ORIGIN`` (the public URL's host, port and path + ``/registry``): the C2SP
+  origin line of this node's log, also the name of its log key.
+- ``KYC_GOVERNANCE_KEYS`` (this node's governance key) and ``KYC_GOVERNANCE_THRESHOLD`` (1):
+  the did:key DIDs (comma-separated) whose signatures authorise governance entries, k of n.
 - ``KYC_HOST`` / ``KYC_PORT`` (``127.0.0.1`` / ``5000``): where ``python app.py`` listens.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
@@ -32,6 +37,9 @@ class Config:
     max_body_bytes: int = 256 * 1024
     host: str = "127.0.0.1"
     port: int = 5000
+    registry_origin: str | None = None
+    governance_keys: tuple[str, ...] = ()
+    governance_threshold: int = 1
 
     def __repr__(self) -> str:  # the master key never reaches a log line through repr
         shown = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "master_key"}
@@ -55,6 +63,11 @@ class Config:
             max_body_bytes=_int(env, "KYC_MAX_BODY_BYTES", defaults.max_body_bytes),
             host=env.get("KYC_HOST", defaults.host),
             port=_int(env, "KYC_PORT", defaults.port),
+            registry_origin=env.get("KYC_REGISTRY_ORIGIN") or None,
+            governance_keys=tuple(
+                k.strip() for k in env.get("KYC_GOVERNANCE_KEYS", "").split(",") if k.strip()
+            ),
+            governance_threshold=_int(env, "KYC_GOVERNANCE_THRESHOLD", 1),
         )
         if overrides:
             known = {f.name for f in fields(cls)}
@@ -79,6 +92,20 @@ class Config:
             raise InvalidValue("KYC_MAX_BODY_BYTES must be between 1 KiB and 64 MiB")
         if not self.institution_name.strip() or len(self.institution_name) > 200:
             raise InvalidValue("KYC_INSTITUTION_NAME must be 1 to 200 characters")
+        if self.registry_origin is not None and not re.fullmatch(
+            r"[A-Za-z0-9._~:/-]{1,200}", self.registry_origin
+        ):
+            raise InvalidValue("KYC_REGISTRY_ORIGIN must be a schema-less URL, e.g. host/registry")
+        if self.governance_threshold < 1:
+            raise InvalidValue("KYC_GOVERNANCE_THRESHOLD must be at least 1")
+
+    @property
+    def origin(self) -> str:
+        """The registry log's origin: configured, or derived from the public URL."""
+        if self.registry_origin:
+            return self.registry_origin
+        parts = urlsplit(self.public_url)
+        return f"{parts.netloc}{parts.path.rstrip('/')}/registry"
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from api import admin, dids, system
+from api import admin, dids, registry, system
 from api.errors import register_error_handlers
 
 __all__ = ["register"]
@@ -12,5 +12,6 @@ __all__ = ["register"]
 
 def register(app: Flask) -> None:
     register_error_handlers(app)
-    for module in (system, dids, admin):
-        app.register_blueprint(module.blueprint)
+    for blueprint in (system.blueprint, dids.blueprint, admin.blueprint, registry.blueprint,
+                      registry.witness_blueprint):
+        app.register_blueprint(blueprint)

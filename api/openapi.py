@@ -7,10 +7,15 @@ checks that every Flask route is listed). A new endpoint is added here in the sa
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from api import schemas
+from registry.entries import EntryType, sign_entry
+
+if TYPE_CHECKING:
+    from node import Node
 
 __all__ = ["OPERATIONS", "Operation", "Response", "openapi_document"]
 
@@ -35,6 +40,11 @@ class Operation:
     request_example: Any = None
     path_parameters: dict[str, tuple[dict[str, Any], str]] = field(default_factory=dict)
     query_parameters: dict[str, tuple[dict[str, Any], str, bool]] = field(default_factory=dict)
+    request_media_type: str = "application/json"
+    # For requests that only make sense with the node's own state (a signature by its key, its
+    # DID): prepares the node and returns {"path": {...}, "body": ...} overriding the static
+    # example. The test runs it against a fresh node; the document shows the static example.
+    live_example: Callable[[Node], dict[str, Any]] | None = None
 
     @property
     def operation_id(self) -> str:
@@ -128,6 +138,116 @@ OPERATIONS: list[Operation] = [
         200,
         roles=("admin",),
         path_parameters={"key_id": ({"type": "integer", "minimum": 1}, "1")},
+    ),
+]
+
+
+
+def _signed_entry_example(node: Node) -> dict[str, Any]:
+    did = node.institution.did
+    entry = sign_entry(
+        log=node.registry.origin, entry_type=EntryType.STATUS_PUBLISH,
+        subject="https://broker.example/status/1", prev=None, time=node.now(),
+        nonce=bytes(16), payload={"list_uri": "https://broker.example/status/1", "version": 1,
+                                  "token_sha256": "0" * 64, "purpose": "revocation"},
+        writer=did, keys=[node.keyring.private_key("registry-writer")],
+    )
+    return {"body": entry.to_json()}
+
+
+def _witness_own_log(node: Node) -> dict[str, Any]:
+    with node.store.transaction():
+        node.store.add_witnessed_log(node.registry.origin, node.registry.log_vkey, node.now())
+    _size, _note, body = node.registry.request_for(0)
+    return {"body": body}
+
+
+_HASH_EXAMPLE = "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
+_TEXT = "text/plain; charset=utf-8"
+
+OPERATIONS += [
+    Operation(
+        "GET", "/registry/checkpoint", "The latest checkpoint (C2SP signed note, cosigned)",
+        "registry", {200: Response("Signed checkpoint note", None, _TEXT)}, 200,
+    ),
+    Operation(
+        "GET", "/registry/tile/{tile}",
+        "C2SP tlog-tiles: a Merkle tile <L>/<N>[.p/<W>] or an entry bundle entries/<N>[.p/<W>]",
+        "registry",
+        {200: Response("Tile bytes", None, "application/octet-stream"),
+         400: Response("Malformed tile path", schemas.ERROR),
+         404: Response("Beyond the tree", schemas.ERROR)}, 200,
+        path_parameters={"tile": ({"type": "string", "maxLength": 64}, "0/000.p/1")},
+    ),
+    Operation(
+        "GET", "/registry/entries/{index}", "One entry, with its leaf hash", "registry",
+        {200: Response("Entry", schemas.REGISTRY_ENTRY_VIEW),
+         404: Response("No such entry", schemas.ERROR)}, 200,
+        path_parameters={"index": ({"type": "integer", "minimum": 0}, "0")},
+    ),
+    Operation(
+        "POST", "/registry/entries",
+        "Append a signed entry (an authorised writer's; governance entries need the quorum)",
+        "registry",
+        {201: Response("Integrated, in a signed checkpoint", schemas.REGISTRY_APPENDED),
+         400: Response("Malformed entry", schemas.ERROR),
+         403: Response("Writer not authorised", schemas.ERROR),
+         409: Response("Subject chain conflict or replay", schemas.ERROR)}, 201,
+        request_schema=schemas.REGISTRY_ENTRY,
+        request_example={
+            "v": 1, "log": "broker.example/registry", "type": "status.publish",
+            "subject": "https://broker.example/status/1", "prev": None,
+            "time": "2026-11-24T12:00:00Z", "nonce": "AAAAAAAAAAAAAAAAAAAAAA",
+            "payload": {"list_uri": "https://broker.example/status/1", "version": 1,
+                        "token_sha256": "0" * 64, "purpose": "revocation"},
+            "writer": EXAMPLE_DID,
+            "sigs": [{"kid": "kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k", "sig": "A" * 86}],
+        },
+        live_example=_signed_entry_example,
+    ),
+    Operation(
+        "GET", "/registry/proof/inclusion", "RFC 9162 inclusion proof", "registry",
+        {200: Response("Proof", schemas.INCLUSION_PROOF),
+         400: Response("Bad index or size", schemas.ERROR)}, 200,
+        query_parameters={
+            "index": ({"type": "integer", "minimum": 0}, "0", True),
+            "size": ({"type": "integer", "minimum": 1}, "1", False),
+        },
+    ),
+    Operation(
+        "GET", "/registry/proof/consistency", "RFC 9162 consistency proof", "registry",
+        {200: Response("Proof", schemas.CONSISTENCY_PROOF),
+         400: Response("Bad sizes", schemas.ERROR)}, 200,
+        query_parameters={
+            "old": ({"type": "integer", "minimum": 1}, "1", True),
+            "new": ({"type": "integer", "minimum": 1}, "1", True),
+        },
+    ),
+    Operation(
+        "GET", "/registry/subjects/{subject}", "A subject's hash chain of entries", "registry",
+        {200: Response("Chain", schemas.SUBJECT_CHAIN),
+         404: Response("Unknown subject", schemas.ERROR)}, 200,
+        path_parameters={"subject": ({"type": "string", "maxLength": 2048}, EXAMPLE_DID)},
+        live_example=lambda node: {"path": {"subject": node.institution.did}},
+    ),
+    Operation(
+        "GET", "/registry/policy", "The log's origin, keys, governance policy and witnesses",
+        "registry", {200: Response("Policy", schemas.REGISTRY_POLICY)}, 200,
+    ),
+    Operation(
+        "POST", "/witness/add-checkpoint",
+        "C2SP tlog-witness add-checkpoint: cosign a consistent checkpoint of a witnessed log",
+        "witness",
+        {200: Response("Cosignature lines", None, _TEXT),
+         400: Response("Malformed request", schemas.ERROR),
+         403: Response("Not signed by the log's key", schemas.ERROR),
+         404: Response("Unknown log", schemas.ERROR),
+         409: Response("Old size mismatch: body is the last cosigned size", None,
+                       "text/x.tlog.size"),
+         422: Response("Inconsistent checkpoint", schemas.ERROR)}, 200,
+        request_schema={"type": "string"}, request_media_type="text/plain",
+        request_example="old 0\n\nbroker.example/registry\n1\n" + _HASH_EXAMPLE + "\n\n",
+        live_example=_witness_own_log,
     ),
 ]
 

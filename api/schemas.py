@@ -129,3 +129,68 @@ OPENAPI_DOCUMENT: Schema = {
     "required": ["openapi", "info", "paths"],
     "properties": {"openapi": {"type": "string", "pattern": "^3\\.1\\."}},
 }
+
+# --- registry ------------------------------------------------------------------------------------
+
+B64_HASH: Schema = {"type": "string", "pattern": "^[A-Za-z0-9+/]{43}=$"}
+
+REGISTRY_ENTRY: Schema = {
+    "type": "object",
+    "description": "A signed registry entry (see docs/registry.md); checked strictly on arrival.",
+    "required": ["v", "log", "type", "subject", "prev", "time", "nonce", "payload", "writer",
+                 "sigs"],
+}
+
+REGISTRY_APPENDED: Schema = {
+    "type": "object",
+    "required": ["index", "leaf_hash", "size"],
+    "properties": {"index": {"type": "integer"}, "leaf_hash": B64_HASH,
+                   "size": {"type": "integer"}},
+}
+
+REGISTRY_ENTRY_VIEW: Schema = {
+    "type": "object",
+    "required": ["index", "leaf_hash", "entry"],
+    "properties": {"index": {"type": "integer"}, "leaf_hash": B64_HASH,
+                   "entry": {"type": "object"}},
+}
+
+INCLUSION_PROOF: Schema = {
+    "type": "object",
+    "required": ["index", "size", "leaf_hash", "root", "proof"],
+    "properties": {"index": {"type": "integer"}, "size": {"type": "integer"},
+                   "leaf_hash": B64_HASH, "root": B64_HASH,
+                   "proof": {"type": "array", "items": B64_HASH}},
+}
+
+CONSISTENCY_PROOF: Schema = {
+    "type": "object",
+    "required": ["old", "new", "old_root", "new_root", "proof"],
+    "properties": {"old": {"type": "integer"}, "new": {"type": "integer"},
+                   "old_root": B64_HASH, "new_root": B64_HASH,
+                   "proof": {"type": "array", "items": B64_HASH}},
+}
+
+SUBJECT_CHAIN: Schema = {
+    "type": "object",
+    "required": ["subject", "head", "entries"],
+    "properties": {
+        "subject": {"type": "string"},
+        "head": {"type": "integer"},
+        "entries": {"type": "array", "items": {
+            "type": "object", "required": ["index", "entry"],
+            "properties": {"index": {"type": "integer"}, "entry": {"type": "object"}}}},
+    },
+}
+
+REGISTRY_POLICY: Schema = {
+    "type": "object",
+    "required": ["origin", "log_vkey", "witness_vkey", "governance", "witnesses"],
+    "properties": {
+        "origin": {"type": "string"},
+        "log_vkey": {"type": "string"},
+        "witness_vkey": {"type": "string"},
+        "governance": {"type": "object", "required": ["threshold", "keys"]},
+        "witnesses": {"type": "array"},
+    },
+}

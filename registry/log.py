@@ -56,7 +56,9 @@ class LogStore(merkle.TileStore, Protocol):
     def add_registry_entries(self, rows: Sequence[object]) -> None: ...
     def registry_entry(self, index: int) -> bytes | None: ...
     def registry_subject_head(self, subject: str) -> int | None: ...
-    def registry_entries_of_types(self, types: Sequence[str]) -> list[tuple[int, bytes]]: ...
+    def registry_entries_of_types(
+        self, types: Sequence[str], start: int = 0
+    ) -> list[tuple[int, bytes]]: ...
     def registry_find_leaf(self, leaf_hash: bytes) -> int | None: ...
     def add_checkpoint(self, size: int, root: bytes, note: bytes, now: str) -> None: ...
     def latest_checkpoint(self) -> tuple[int, bytes, bytes] | None: ...
@@ -86,7 +88,7 @@ class Log:
         *,
         origin: str,
         policy: GovernancePolicy,
-        sign_checkpoint: Callable[[int, bytes], bytes],
+        sign_checkpoint: Callable[[int, bytes], bytes] | None,
         row_factory: Callable[[Admitted], object],
         now: Callable[[], str],
     ) -> None:
@@ -100,6 +102,7 @@ class Log:
         self._queue_lock = threading.Lock()
         self._sequencer = threading.Lock()
         self._writers: WriterSet | None = None
+        self._writers_size = 0
 
     # --- integrity -------------------------------------------------------------------------------
 
@@ -125,6 +128,8 @@ class Log:
 
     def ensure_checkpoint(self) -> None:
         """Sign the empty tree's checkpoint on first start, so there is always one to serve."""
+        if self._sign_checkpoint is None:
+            return
         with self._sequencer, self.store.transaction():
             if self.store.latest_checkpoint() is None and self.store.registry_size() == 0:
                 note = self._sign_checkpoint(0, merkle.EMPTY_ROOT)
@@ -133,13 +138,20 @@ class Log:
     # --- writers ---------------------------------------------------------------------------------
 
     def writers(self) -> WriterSet:
-        """The writer set at the head of the log (cached; rebuilt from governance entries)."""
-        if self._writers is None:
-            writers = WriterSet(self.policy)
+        """The writer set at the head of the log.
+
+        Cached, and brought up to date from governance entries appended since it was built, so
+        entries written by another process on the same store (the CLI) are seen too.
+        """
+        size = self.store.registry_size()
+        if self._writers is None or self._writers_size > size:
+            self._writers, self._writers_size = WriterSet(self.policy), 0
+        if self._writers_size < size:
             types = [str(EntryType.WRITER_ADD), str(EntryType.WRITER_REMOVE)]
-            for index, data in self.store.registry_entries_of_types(types):
-                writers.apply(parse_entry(data), index)
-            self._writers = writers
+            for index, data in self.store.registry_entries_of_types(types, self._writers_size):
+                if index < size:
+                    self._writers.apply(parse_entry(data), index)
+            self._writers_size = size
         return self._writers
 
     # --- appending -------------------------------------------------------------------------------
@@ -177,12 +189,14 @@ class Log:
                     )
                     self.store.add_registry_entries([self._row_factory(a) for a in admitted])
                     self.store.write_tiles(integration.tiles)
-                    note = self._sign_checkpoint(integration.new_size, integration.root)
-                    self.store.add_checkpoint(
-                        integration.new_size, integration.root, note, self._now()
-                    )
+                    # A mirror (no signer) stores the source's checkpoint once it has verified it.
+                    if self._sign_checkpoint is not None:
+                        note = self._sign_checkpoint(integration.new_size, integration.root)
+                        self.store.add_checkpoint(
+                            integration.new_size, integration.root, note, self._now()
+                        )
         except Exception as exc:  # the whole batch failed to commit: nothing was written
-            self._writers = None
+            self._writers, self._writers_size = None, 0
             for item in batch:
                 if item.error is None:
                     item.result = None
@@ -223,7 +237,7 @@ class Log:
             item.result = Admitted(next_index, entry, leaf)
             admitted.append(item.result)
             next_index += 1
-        self._writers = staged
+        self._writers, self._writers_size = staged, next_index
         return admitted
 
     # --- reading ---------------------------------------------------------------------------------

@@ -79,15 +79,21 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         CREATE TABLE witness_logs (
             origin TEXT PRIMARY KEY,
             vkey TEXT NOT NULL,
+            added_at TEXT NOT NULL
+        );
+        CREATE TABLE witness_checkpoints (
+            origin TEXT PRIMARY KEY REFERENCES witness_logs (origin),
             size INTEGER NOT NULL,
             root BLOB NOT NULL,
+            timestamp INTEGER NOT NULL,
             note BLOB NOT NULL,
-            updated_at TEXT NOT NULL
+            cosignatures BLOB NOT NULL
         );
         CREATE TABLE registry_witnesses (
             name TEXT PRIMARY KEY,
             vkey TEXT NOT NULL,
-            url TEXT NOT NULL
+            url TEXT NOT NULL,
+            size INTEGER NOT NULL DEFAULT 0
         );
         CREATE TABLE mirror_state (
             origin TEXT PRIMARY KEY,

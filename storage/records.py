@@ -13,7 +13,6 @@ __all__ = [
     "MirrorStateRow",
     "RegistryEntryRow",
     "StoredKey",
-    "WitnessLogRow",
 ]
 
 
@@ -112,32 +111,6 @@ class RegistryEntryRow:
     subject: str
     prev: int | None
     writer: str
-
-
-@dataclass(frozen=True, slots=True)
-class WitnessLogRow:
-    """A log this node witnesses: its verifier key and the latest checkpoint it cosigned."""
-
-    origin: str
-    vkey: str
-    size: int
-    root: bytes
-    note: bytes
-    updated_at: str
-
-    def to_row(self) -> dict[str, Any]:
-        return asdict(self)
-
-    @classmethod
-    def from_row(cls, row: dict[str, Any]) -> WitnessLogRow:
-        return cls(
-            row["origin"],
-            row["vkey"],
-            int(row["size"]),
-            bytes(row["root"]),
-            bytes(row["note"]),
-            row["updated_at"],
-        )
 
 
 @dataclass(frozen=True, slots=True)

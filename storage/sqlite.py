@@ -20,6 +20,7 @@ import sqlite_utils
 
 from errors import StorageError
 from registry.merkle import TileId
+from registry.witness import CosignedCheckpoint
 from storage.migrations import MIGRATIONS
 from storage.records import (
     ApiKeyRecord,
@@ -28,7 +29,6 @@ from storage.records import (
     MirrorStateRow,
     RegistryEntryRow,
     StoredKey,
-    WitnessLogRow,
 )
 
 __all__ = ["SqliteStore"]
@@ -283,11 +283,14 @@ class SqliteStore:
         )
         return [(int(r[0]), bytes(r[1])) for r in rows]
 
-    def registry_entries_of_types(self, types: Sequence[str]) -> list[tuple[int, bytes]]:
+    def registry_entries_of_types(
+        self, types: Sequence[str], start: int = 0
+    ) -> list[tuple[int, bytes]]:
         marks = ",".join("?" * len(types))
         rows = self._conn().execute(
-            f"SELECT idx, data FROM registry_entries WHERE type IN ({marks}) ORDER BY idx",  # noqa: S608
-            tuple(types),
+            f"SELECT idx, data FROM registry_entries WHERE type IN ({marks}) AND idx >= ? "  # noqa: S608
+            "ORDER BY idx",
+            (*types, start),
         )
         return [(int(r[0]), bytes(r[1])) for r in rows]
 
@@ -345,41 +348,79 @@ class SqliteStore:
         )
         return (int(row[0]), bytes(row[1]), bytes(row[2])) if row else None
 
-    # --- registry: witnessing other logs and this log's witnesses -------------------------------
+    # --- registry: witnessing other logs (C2SP tlog-witness) ------------------------------------
 
-    def witness_log(self, origin: str) -> WitnessLogRow | None:
-        rows = list(self.db.query("SELECT * FROM witness_logs WHERE origin = ?", [origin]))
-        return WitnessLogRow.from_row(rows[0]) if rows else None
+    def witnessed_logs(self) -> list[tuple[str, str]]:
+        """``(origin, vkey)`` of every log this node witnesses."""
+        rows = self._conn().execute("SELECT origin, vkey FROM witness_logs ORDER BY origin")
+        return [(r[0], r[1]) for r in rows]
 
-    def witness_logs(self) -> list[WitnessLogRow]:
-        return [
-            WitnessLogRow.from_row(r)
-            for r in self.db.query("SELECT * FROM witness_logs ORDER BY origin")
-        ]
-
-    def put_witness_log(self, row: WitnessLogRow) -> None:
-        self._writing()["witness_logs"].upsert(row.to_row(), pk="origin")
-
-    def compare_and_set_witness_log(self, origin: str, old_size: int, row: WitnessLogRow) -> bool:
-        """Atomically move a witnessed log from ``old_size`` to ``row``; False if it moved."""
-        cursor = self._writing().execute(
-            "UPDATE witness_logs SET size = ?, root = ?, note = ?, updated_at = ? "
-            "WHERE origin = ? AND size = ?",
-            [row.size, row.root, row.note, row.updated_at, origin, old_size],
+    def add_witnessed_log(self, origin: str, vkey: str, now: str) -> None:
+        self._writing()
+        self._conn().execute(
+            "INSERT INTO witness_logs (origin, vkey, added_at) VALUES (?, ?, ?) "
+            "ON CONFLICT (origin) DO UPDATE SET vkey = excluded.vkey",
+            (origin, vkey, now),
         )
-        return cursor.rowcount == 1
 
-    def registry_witnesses(self) -> list[tuple[str, str, str]]:
-        query = "SELECT name, vkey, url FROM registry_witnesses ORDER BY name"
-        return [(r["name"], r["vkey"], r["url"]) for r in self.db.query(query)]
+    def latest(self, origin: str) -> CosignedCheckpoint | None:
+        """The latest checkpoint this witness cosigned for ``origin`` (``WitnessStore``)."""
+        row = self._conn().execute(
+            "SELECT origin, size, root, timestamp, note, cosignatures FROM witness_checkpoints "
+            "WHERE origin = ?",
+            (origin,),
+        ).fetchone()
+        if row is None:
+            return None
+        return CosignedCheckpoint(
+            row[0], int(row[1]), bytes(row[2]), int(row[3]), bytes(row[4]), bytes(row[5])
+        )
+
+    def compare_and_swap(
+        self, origin: str, expected_size: int | None, record: CosignedCheckpoint
+    ) -> bool:
+        """Store ``record`` iff the stored size is still ``expected_size``, in one statement."""
+        with self.transaction():
+            conn = self._conn()
+            values = (record.size, record.root_hash, record.timestamp, record.note,
+                      record.cosignatures)
+            if expected_size is None:
+                cursor = conn.execute(
+                    "INSERT INTO witness_checkpoints "
+                    "(size, root, timestamp, note, cosignatures, origin) VALUES (?, ?, ?, ?, ?, ?) "
+                    "ON CONFLICT (origin) DO NOTHING",
+                    (*values, origin),
+                )
+            else:
+                cursor = conn.execute(
+                    "UPDATE witness_checkpoints SET size = ?, root = ?, timestamp = ?, note = ?, "
+                    "cosignatures = ? WHERE origin = ? AND size = ?",
+                    (*values, origin, expected_size),
+                )
+            return cursor.rowcount == 1
+
+    # --- registry: this log's witnesses ---------------------------------------------------------
+
+    def registry_witnesses(self) -> list[tuple[str, str, str, int]]:
+        """``(name, vkey, url, last size it cosigned)`` for each witness this log asks."""
+        query = "SELECT name, vkey, url, size FROM registry_witnesses ORDER BY name"
+        return [(r[0], r[1], r[2], int(r[3])) for r in self._conn().execute(query)]
 
     def put_registry_witness(self, name: str, vkey: str, url: str) -> None:
-        self._writing()["registry_witnesses"].upsert(
-            {"name": name, "vkey": vkey, "url": url}, pk="name"
+        self._writing()
+        self._conn().execute(
+            "INSERT INTO registry_witnesses (name, vkey, url) VALUES (?, ?, ?) "
+            "ON CONFLICT (name) DO UPDATE SET vkey = excluded.vkey, url = excluded.url",
+            (name, vkey, url),
         )
 
+    def set_registry_witness_size(self, name: str, size: int) -> None:
+        self._writing()
+        self._conn().execute("UPDATE registry_witnesses SET size = ? WHERE name = ?", (size, name))
+
     def remove_registry_witness(self, name: str) -> bool:
-        cursor = self._writing().execute("DELETE FROM registry_witnesses WHERE name = ?", [name])
+        self._writing()
+        cursor = self._conn().execute("DELETE FROM registry_witnesses WHERE name = ?", (name,))
         return cursor.rowcount == 1
 
     # --- registry: mirror progress ----------------------------------------------------------------

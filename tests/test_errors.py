@@ -5,13 +5,21 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import importlib
+import pkgutil
+
 import errors
-import registry.errors
-import registry.governance
-import registry.log  # noqa: F401
 from api.errors import status_for
 
-DOCS = (Path(__file__).parent.parent / "docs" / "api.md").read_text()
+ROOT = Path(__file__).parent.parent
+DOCS = (ROOT / "docs" / "api.md").read_text()
+
+# Import every module of the project so that every error class defined anywhere is registered.
+for package in ["api", "credentials", "identity", "node", "registry", "storage", "wallet"]:
+    if (ROOT / package / "__init__.py").exists():
+        module = importlib.import_module(package)
+        for info in pkgutil.walk_packages(module.__path__, package + "."):
+            importlib.import_module(info.name)
 
 
 def test_codes_are_unique_snake_case() -> None:

@@ -94,7 +94,7 @@ HOSTILE: list[tuple[str, bytes, str, int, str]] = [
 @pytest.mark.parametrize(
     ("case", "body", "ctype", "status", "code"), HOSTILE, ids=[h[0] for h in HOSTILE]
 )
-def test_hostile_body_is_refused_without_state_change(  # noqa: PLR0917
+def test_hostile_body_is_refused_without_state_change(
     app: Flask,
     client: FlaskClient,
     auth: Callable[[str], dict[str, str]],

@@ -55,11 +55,19 @@ def test_example_succeeds_on_a_fresh_node(tmp_path: Path, op: Operation) -> None
                 args=["apikey", "create", "--role", op.roles[0], "--name", "openapi example"]
             )
             headers["Authorization"] = "Bearer " + result.output.strip().splitlines()[-1]
+        live = op.live_example(app.extensions["kyc"]) if op.live_example else {}
         path = op.path
         for name, (_, example) in op.path_parameters.items():
-            path = path.replace("{" + name + "}", example)
+            path = path.replace("{" + name + "}", live.get("path", {}).get(name, example))
         query = {name: example for name, (_, example, _) in op.query_parameters.items()}
-        kwargs = {"json": op.request_example} if op.request_schema is not None else {}
+        kwargs = {}
+        if op.request_schema is not None:
+            body = live.get("body", op.request_example)
+            if op.request_media_type == "application/json":
+                kwargs["json"] = body
+            else:
+                kwargs["data"] = body
+                kwargs["content_type"] = op.request_media_type
         response = app.test_client().open(
             path, method=op.method, headers=headers, query_string=query, **kwargs
         )
@@ -69,5 +77,7 @@ def test_example_succeeds_on_a_fresh_node(tmp_path: Path, op: Operation) -> None
             Draft202012Validator(schema).validate(response.get_json(force=True))
         if op.request_schema is not None:
             Draft202012Validator(op.request_schema).validate(op.request_example)
+            if "body" in live and op.request_media_type == "application/json":
+                Draft202012Validator(op.request_schema).validate(live["body"])
     finally:
         app.extensions["kyc"].close()

@@ -1,0 +1,193 @@
+"""CLI commands for the registry and the witness (``flask --app app registry ...``)."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable
+
+import click
+
+import errors
+from identity import did_key
+from identity.did import parse_did
+from identity.keys import KeyType, PublicKey
+from node import Node
+from node.mirror import MirrorConfig, sync
+from node.peers import publish_cosignatures
+from registry.cosignature import CosignatureVerifier
+from registry.entries import ROLES
+from registry.governance import GovernancePolicy
+from registry.note import Ed25519Verifier
+
+__all__ = ["registry_cli", "witness_cli"]
+
+
+def _fail(exc: errors.Error) -> click.ClickException:
+    return click.ClickException(f"{exc.code}: {exc.message}")
+
+
+def registry_cli(get_node: Callable[[], Node]) -> click.Group:
+    group = click.Group("registry", help="The registry log this node operates.")
+
+    @group.command("vkey")
+    @click.option("--witness", is_flag=True, help="Print the witness cosigning key instead.")
+    def vkey(witness: bool) -> None:
+        """Print the log's verifier key <name>+<key id hex>+<base64 key>."""
+        service = get_node().registry
+        click.echo(service.witness_vkey if witness else service.log_vkey)
+
+    @group.command("authorize")
+    @click.argument("did")
+    @click.option("--roles", default="issuer,writer", show_default=True,
+                  help=f"Comma-separated, from {', '.join(ROLES)}.")
+    @click.option("--registry-key", default=None,
+                  help="The writer's Ed25519 registry key as a did:key or a JWK (JSON). "
+                  "Defaults to the key of a did:key DID.")
+    def authorize(did: str, roles: str, registry_key: str | None) -> None:
+        """Append a governance writer.add entry for an institution's DID."""
+        try:
+            parse_did(did)
+            key = _registry_key(did, registry_key)
+            role_list = [r.strip() for r in roles.split(",") if r.strip()]
+            admitted = get_node().registry.authorize(did, key, role_list)
+        except errors.Error as exc:
+            raise _fail(exc) from exc
+        click.echo(f"authorised {did} as {','.join(role_list)} at index {admitted.index}")
+
+    @group.command("revoke")
+    @click.argument("did")
+    def revoke(did: str) -> None:
+        """Append a governance writer.remove entry for a DID."""
+        try:
+            admitted = get_node().registry.revoke(did)
+        except errors.Error as exc:
+            raise _fail(exc) from exc
+        click.echo(f"removed {did} at index {admitted.index}")
+
+    @group.command("add-witness")
+    @click.argument("name")
+    @click.argument("vkey")
+    @click.argument("url")
+    def add_witness(name: str, vkey: str, url: str) -> None:
+        """Ask the witness at URL (its tlog-witness prefix, e.g. http://host/witness) to
+        cosign this log's checkpoints; VKEY is its cosignature/v1 verifier key."""
+        try:
+            CosignatureVerifier.from_vkey(vkey)
+        except errors.Error as exc:
+            raise _fail(exc) from exc
+        if not url.startswith(("http://", "https://")):
+            raise click.BadParameter("the URL must be http(s)", param_hint="URL")
+        node = get_node()
+        with node.store.transaction():
+            node.store.put_registry_witness(name, vkey, url.rstrip("/"))
+        click.echo(f"witness {name} added")
+
+    @group.command("cosign")
+    def cosign() -> None:
+        """Collect cosignatures for the latest checkpoint from every configured witness."""
+        outcomes = publish_cosignatures(get_node().registry)
+        for name, outcome in outcomes.items():
+            click.echo(f"{name}: {outcome}")
+        if any(not o.startswith(("cosigned", "up to date")) for o in outcomes.values()):
+            raise SystemExit(1)
+
+    @group.command("mirror")
+    @click.argument("source_url")
+    @click.option("--log-key", "log_vkey", required=True,
+                  help="The source log's verifier key (pinned; from its `registry vkey`).")
+    @click.option("--governance-key", "governance_keys", multiple=True,
+                  help="did:key of a governance key of the source (repeatable).")
+    @click.option("--governance-threshold", default=1, show_default=True)
+    @click.option("--witness", "witness_vkeys", multiple=True,
+                  help="A witness's cosignature verifier key (repeatable).")
+    @click.option("--quorum", default=0, show_default=True,
+                  help="How many of the --witness keys must have cosigned.")
+    def mirror(source_url: str, log_vkey: str, governance_keys: tuple[str, ...],
+               governance_threshold: int, witness_vkeys: tuple[str, ...], quorum: int) -> None:
+        """Follow another node's log: verify it and keep a checked copy."""
+        node = get_node()
+        try:
+            if not governance_keys:
+                raise errors.MissingField("give the source's --governance-key (from its "
+                                          "/registry/policy, checked out of band)")
+            governance = GovernancePolicy(
+                tuple(did_key.public_key_from_did(k) for k in governance_keys),
+                governance_threshold,
+            )
+            config = MirrorConfig(source_url, log_vkey, governance, witness_vkeys, quorum)
+
+            def show(done: int, total: int) -> None:
+                click.echo(f"  verified {done}/{total} entries", err=True)
+
+            result = sync(config, node.config.data_dir, now=node.unix_now, now_text=node.now,
+                          progress=show)
+        except errors.Error as exc:
+            evidence = getattr(exc, "evidence_path", None)
+            if evidence:
+                click.echo(f"evidence written to {evidence}", err=True)
+            raise _fail(exc) from exc
+        click.echo(f"{result.origin}: verified {result.old_size} -> {result.new_size}, "
+                   f"root {base64.b64encode(result.root).decode()}")
+
+    @group.command("checkpoint")
+    def checkpoint() -> None:
+        """Print the latest checkpoint note."""
+        click.echo(get_node().registry.log.checkpoint_note().decode(), nl=False)
+
+    return group
+
+
+def witness_cli(get_node: Callable[[], Node]) -> click.Group:
+    group = click.Group("witness", help="Witness other institutions' logs (C2SP tlog-witness).")
+
+    @group.command("add-log")
+    @click.argument("origin")
+    @click.argument("vkey")
+    def add_log(origin: str, vkey: str) -> None:
+        """Cosign checkpoints of the log ORIGIN signed by VKEY (its `registry vkey`)."""
+        try:
+            verifier = Ed25519Verifier.from_vkey(vkey)
+        except errors.Error as exc:
+            raise _fail(exc) from exc
+        if verifier.name != origin:
+            raise click.BadParameter("the key name must be the log's origin", param_hint="VKEY")
+        node = get_node()
+        with node.store.transaction():
+            node.store.add_witnessed_log(origin, vkey, node.now())
+        click.echo(f"witnessing {origin}")
+
+    @group.command("list")
+    def list_logs() -> None:
+        """List witnessed logs and the latest size cosigned for each."""
+        node = get_node()
+        for origin, _vkey in node.store.witnessed_logs():
+            latest = node.store.latest(origin)
+            click.echo(f"{origin}\t{latest.size if latest else 0}")
+
+    @group.command("vkey")
+    def vkey() -> None:
+        """Print this node's witness verifier key (cosignature/v1)."""
+        click.echo(get_node().registry.witness_vkey)
+
+    return group
+
+
+def _registry_key(did: str, given: str | None) -> PublicKey:
+    if given is None:
+        if not did.startswith("did:key:"):
+            raise errors.MissingField("--registry-key is needed for DIDs other than did:key")
+        key = did_key.public_key_from_did(did)
+    elif given.startswith("did:key:"):
+        key = did_key.public_key_from_did(given)
+    else:
+        try:
+            jwk = json.loads(given)
+        except json.JSONDecodeError as exc:
+            raise errors.InvalidValue("--registry-key must be a did:key or a JWK") from exc
+        if not isinstance(jwk, dict):
+            raise errors.InvalidValue("--registry-key must be a did:key or a JWK")
+        key = PublicKey.from_jwk(jwk)
+    if key.key_type is not KeyType.ED25519:
+        raise errors.InvalidValue("registry keys are Ed25519")
+    return key
