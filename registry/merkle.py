@@ -18,6 +18,14 @@ Three layers, each checked against the one above it in the tests:
   the current one reading O(log n) tiles. Entry bundles (``tile/entries/N``) are sequences of
   big-endian uint16 length-prefixed entries.
 
+  Tiles store only their bottom row, so a proof needs the tiles' inner nodes. They are hashed
+  once per tile *content* and kept in a bounded, process-wide LRU (``_TileCache``, 64 MiB by
+  default); every computation still reads its tiles from the store and uses a cached entry only
+  if the bytes read are equal to the ones it was computed from, so the functions stay pure
+  (a grown partial tile, a rewritten tile or another store's tile just misses). A warm proof is
+  then one slice per level plus the right border's few hashes; a tile seen for the first time
+  costs its 255 inner hashes, as every proof did before.
+
 Tile paths (``tile/<L>/<N>[.p/<W>]``, ``tile/entries/<N>[.p/<W>]``) are parsed strictly: only the
 one canonical spelling of each resource is accepted, so a hostile path can never alias another
 resource or escape the tile namespace.
@@ -27,6 +35,8 @@ from __future__ import annotations
 
 import hashlib
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -439,15 +449,107 @@ class MemoryTileStore:
 # --- tiles: reading hashes ------------------------------------------------------------------------
 
 
-class _TileHashes:
-    """Hash access over tiles for one computation: memoizes tiles and perfect-subtree hashes."""
+def _tile_levels(data: bytes) -> tuple[bytes, ...]:
+    """Every complete subtree inside one tile, level by level.
 
-    __slots__ = ("_nodes", "_reader", "_tiles")
+    ``levels[h]`` holds, back to back, the hashes of the ``(len(data) // 32) >> h`` perfect
+    subtrees of height ``h`` that the tile's hashes contain (``levels[0]`` is ``data``); a full
+    tile has 9 levels, the last being the tile's own hash (the one stored a tile level up). A
+    partial tile's right-edge leftovers are not subtrees and are not hashed.
+    """
+    levels = [data]
+    row = data
+    sha256 = hashlib.sha256
+    step = 2 * HASH_SIZE
+    prefix = _NODE_PREFIX
+    while len(row) >= step:
+        # 0x01 || left || right is the prefix and one slice of the row below: one digest call.
+        pairs = [row[i : i + step] for i in range(0, len(row) - len(row) % step, step)]
+        row = b"".join([sha256(prefix + pair).digest() for pair in pairs])
+        levels.append(row)
+    return tuple(levels)
+
+
+def _levels_cost(levels: tuple[bytes, ...]) -> int:
+    return sum(len(level) for level in levels) + 64 * len(levels) + 256
+
+
+class _TileCache:
+    """A bounded, thread-safe LRU of ``_tile_levels`` results, so that proofs stop rehashing.
+
+    Correctness never depends on it: every computation still reads its tiles from the store, and
+    an entry is used only when the bytes just read are *equal* to the bytes it was computed from
+    (a cheap memcmp). So a tile that grew (a partial tile gaining hashes), a tile rewritten behind
+    the log's back, another store's tile with the same id, or a tile from an integration whose
+    transaction rolled back can never be answered from a stale entry; they simply miss. Keys are
+    the tile id plus the tile's first hash, so two logs in one process (a log and a mirror) do
+    not evict each other, while a growing partial tile replaces its narrower versions.
+    ``budget`` bounds the bytes held (tile bytes plus inner levels, about 16 KiB per full tile).
+    """
+
+    __slots__ = ("_entries", "_lock", "_used", "budget", "hits", "misses")
+
+    def __init__(self, budget: int) -> None:
+        self.budget = budget
+        self._entries: OrderedDict[tuple[TileId, bytes], tuple[bytes, ...]] = OrderedDict()
+        self._lock = threading.Lock()
+        self._used = 0
+        self.hits = 0
+        self.misses = 0
+
+    def levels(self, tid: TileId, data: bytes) -> tuple[bytes, ...]:
+        key = (tid, data[:HASH_SIZE])
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None and entry[0] == data:
+                self._entries.move_to_end(key)
+                self.hits += 1
+                return entry
+            self.misses += 1
+        levels = _tile_levels(data)
+        self._put(key, levels)
+        return levels
+
+    def _put(self, key: tuple[TileId, bytes], levels: tuple[bytes, ...]) -> None:
+        cost = _levels_cost(levels)
+        with self._lock:
+            old = self._entries.pop(key, None)
+            if old is not None:
+                self._used -= _levels_cost(old)
+            if cost > self.budget:
+                return
+            self._entries[key] = levels
+            self._used += cost
+            while self._used > self.budget:
+                _, evicted = self._entries.popitem(last=False)
+                self._used -= _levels_cost(evicted)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+            self._used = 0
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    @property
+    def used(self) -> int:
+        return self._used
+
+
+# 64 MiB holds every tile of a tree of about a million leaves (3,900 full tiles at ~16.6 KiB).
+_TILE_CACHE = _TileCache(64 << 20)
+
+
+class _TileHashes:
+    """Hash access over tiles for one computation: memoizes the tiles it read and their levels."""
+
+    __slots__ = ("_levels", "_reader", "_tiles")
 
     def __init__(self, reader: TileReader, overlay: Mapping[TileId, bytes] | None = None) -> None:
         self._reader = reader
         self._tiles: dict[TileId, bytes] = dict(overlay or {})
-        self._nodes: dict[tuple[int, int], bytes] = {}
+        self._levels: dict[tuple[int, int], tuple[bytes, ...]] = {}
 
     def _tile(self, tid: TileId) -> bytes:
         data = self._tiles.get(tid)
@@ -460,30 +562,38 @@ class _TileHashes:
             self._tiles[tid] = data
         return data
 
-    def stored(self, level: int, first: int, count: int) -> list[bytes]:
-        """Hashes ``first .. first+count`` of tile level ``level`` (all within one tile)."""
-        tid = TileId(level, first >> TILE_HEIGHT)
+    def _load(self, level: int, index: int) -> tuple[bytes, ...]:
+        tid = TileId(level, index)
         data = self._tile(tid)
-        offset = first & (TILE_WIDTH - 1)
-        if len(data) < (offset + count) * HASH_SIZE:
-            raise MissingTile(f"tile {level}/{tid.index} is narrower than the tree needs")
-        return [data[i * HASH_SIZE : (i + 1) * HASH_SIZE] for i in range(offset, offset + count)]
+        if type(data) is not bytes:  # the cache keeps it: never a mutable buffer
+            data = bytes(data)
+        levels = _TILE_CACHE.levels(tid, data)
+        self._levels[level, index] = levels
+        return levels
+
+    def prefix(self, level: int, index: int, count: int) -> bytes:
+        """The first ``count`` hashes of tile ``level``/``index``, concatenated."""
+        data = self._tile(TileId(level, index))
+        if len(data) < count * HASH_SIZE:
+            raise MissingTile(f"tile {level}/{index} is narrower than the tree needs")
+        return bytes(data[: count * HASH_SIZE])
 
     def node(self, height: int, index: int) -> bytes:
         """Hash of the perfect subtree of ``2**height`` leaves starting at ``index * 2**height``."""
-        key = (height, index)
-        cached = self._nodes.get(key)
-        if cached is not None:
-            return cached
-        level, rest = divmod(height, TILE_HEIGHT)
         # The subtree's descendants at tile level `level` are 2**rest consecutive hashes, aligned,
-        # hence inside one tile; the tile's inner levels are recomputed (tiles store only the
-        # bottom row), which is what lets a tile be 8 KiB instead of 16.
-        hashes = self.stored(level, index << rest, 1 << rest)
-        while len(hashes) > 1:
-            hashes = [node_hash(hashes[i], hashes[i + 1]) for i in range(0, len(hashes), 2)]
-        self._nodes[key] = hashes[0]
-        return hashes[0]
+        # hence inside one tile. Tiles store only their bottom row (8 KiB instead of 16); the inner
+        # levels are hashed once per tile content and kept in the process-wide cache.
+        level, rest = height >> 3, height & 7  # TILE_HEIGHT = 8
+        first = index << rest
+        tile_index = first >> TILE_HEIGHT
+        levels = self._levels.get((level, tile_index))
+        if levels is None:
+            levels = self._load(level, tile_index)
+        offset = first & (TILE_WIDTH - 1)
+        if len(levels[0]) < (offset + (1 << rest)) * HASH_SIZE:
+            raise MissingTile(f"tile {level}/{tile_index} is narrower than the tree needs")
+        pos = (offset >> rest) * HASH_SIZE
+        return levels[rest][pos : pos + HASH_SIZE]
 
     def range_hash(self, start: int, end: int) -> bytes:
         """MTH(D[start:end]) for a subtree of the RFC recursion (start aligned to its span)."""
@@ -508,27 +618,33 @@ def tile_root(reader: TileReader, size: int) -> bytes:
     return EMPTY_ROOT if size == 0 else _TileHashes(reader).range_hash(0, size)
 
 
+def _tile_path(hashes: _TileHashes, leaf: int, height: int, size: int) -> list[bytes]:
+    """The siblings, bottom-up, of the perfect subtree of height ``height`` that contains leaf
+    ``leaf``, on its way to the root of the tree of ``size`` leaves (RFC 9162 §2.1.3.1 PATH
+    unrolled, as the verifiers walk it).
+
+    Below the level where the paths to ``leaf`` and to the last leaf part, every sibling is a
+    perfect subtree; at that level the sibling is the right-hand rest of the tree,
+    MTH(D[start:size]); above it the path runs along the right border, where only left siblings
+    (``leaf`` bit set) exist. Costs one cached lookup per level and hashes only the right border.
+    """
+    node = hashes.node
+    inner, _ = _inclusion_shape(leaf, size)
+    path = [node(h, (leaf >> h) ^ 1) for h in range(height, inner - 1)]
+    if inner > height:
+        h = inner - 1
+        path.append(hashes.range_hash(((leaf >> h) | 1) << h, size))
+    path.extend(node(h, (leaf >> h) ^ 1) for h in range(inner, leaf.bit_length()) if leaf >> h & 1)
+    return path
+
+
 def tile_inclusion_proof(reader: TileReader, index: int, size: int) -> list[bytes]:
     """PATH(index, D[size]) computed from tiles; reads O(log n) tiles."""
     _check_size(index, "index")
     _check_size(size, "size")
     if index >= size:
         raise InvalidValue("index must be smaller than the tree size", field="index")
-    hashes = _TileHashes(reader)
-    siblings: list[bytes] = []
-    lo, hi = 0, size
-    # The RFC recursion top-down; PATH appends each sibling after the deeper path, so the
-    # collected siblings are reversed at the end.
-    while hi - lo > 1:
-        k = _split(hi - lo)
-        if index < lo + k:
-            siblings.append(hashes.range_hash(lo + k, hi))
-            hi = lo + k
-        else:
-            siblings.append(hashes.range_hash(lo, lo + k))
-            lo += k
-    siblings.reverse()
-    return siblings
+    return _tile_path(_TileHashes(reader), index, 0, size)
 
 
 def tile_consistency_proof(reader: TileReader, size1: int, size2: int) -> list[bytes]:
@@ -537,25 +653,18 @@ def tile_consistency_proof(reader: TileReader, size1: int, size2: int) -> list[b
     _check_size(size2, "size2")
     if not 0 < size1 <= size2:
         raise InvalidValue("need 0 < size1 <= size2", field="size1")
+    if size1 == size2:
+        return []
     hashes = _TileHashes(reader)
-    out: list[bytes] = []
-    lo, hi, m, whole = 0, size2, size1, True
-    while True:
-        if m == hi - lo:
-            if not whole:
-                out.append(hashes.range_hash(lo, hi))
-            break
-        k = _split(hi - lo)
-        if m <= k:
-            out.append(hashes.range_hash(lo + k, hi))
-            hi = lo + k
-        else:
-            out.append(hashes.range_hash(lo, lo + k))
-            lo += k
-            m -= k
-            whole = False
-    out.reverse()
-    return out
+    # SUBPROOF unrolled (as transparency-dev/merkle does): tree 1 ends with a perfect subtree of
+    # height `level` (its lowest set bit); the proof is that subtree's hash (the "seed", left out
+    # when it is tree 1 itself, i.e. size1 is a power of two: the verifier knows it as root1)
+    # followed by the subtree's path to the root of tree 2. Every larger perfect subtree that
+    # ends tree 1 starts on a boundary of its own size, so `size1 - 1` lies in this one.
+    level = (size1 & -size1).bit_length() - 1
+    last = size1 - 1
+    seed = [] if size1 == 1 << level else [hashes.node(level, last >> level)]
+    return seed + _tile_path(hashes, last, level, size2)
 
 
 # --- tiles: integration ---------------------------------------------------------------------------
@@ -576,13 +685,6 @@ class Integration:
     bundles: Mapping[int, bytes]
 
 
-def _tile_hash(data: bytes) -> bytes:
-    hashes = [data[i : i + HASH_SIZE] for i in range(0, len(data), HASH_SIZE)]
-    while len(hashes) > 1:
-        hashes = [node_hash(hashes[i], hashes[i + 1]) for i in range(0, len(hashes), 2)]
-    return hashes[0]
-
-
 def integrate(reader: TileReader, size: int, leaf_hashes: Sequence[bytes]) -> Integration:
     """Append ``leaf_hashes`` to the tree of ``size`` leaves stored in ``reader``.
 
@@ -590,31 +692,32 @@ def integrate(reader: TileReader, size: int, leaf_hashes: Sequence[bytes]) -> In
     nodes. Nothing is written: the caller persists ``tiles`` and the new size atomically.
     """
     _check_size(size, "size")
-    for h in leaf_hashes:
-        _check_hash(h, "leaf hash")
+    if not all(type(h) is bytes and len(h) == HASH_SIZE for h in leaf_hashes):
+        for h in leaf_hashes:
+            _check_hash(h, "leaf hash")
     new_size = size + len(leaf_hashes)
     _check_size(new_size, "new size")
     hashes = _TileHashes(reader)
     tiles: dict[TileId, bytes] = {}
-    pending = list(leaf_hashes)
+    pending = b"".join(leaf_hashes)
     level, start = 0, size  # `start` = hashes already at this tile level
     while pending and level < 64:
         index, offset = divmod(start, TILE_WIDTH)
         # Only the existing partial tile's first `offset` hashes are trusted: anything beyond
         # would be the residue of an integration that never committed its new size.
-        buf = bytearray(b"".join(hashes.stored(level, start - offset, offset)) if offset else b"")
+        row = hashes.prefix(level, index, offset) + pending if offset else pending
+        full = len(row) // FULL_TILE_BYTES
         completed: list[bytes] = []
-        for h in pending:
-            buf += h
-            if len(buf) == FULL_TILE_BYTES:
-                tiles[TileId(level, index)] = bytes(buf)
-                completed.append(_tile_hash(bytes(buf)))
-                index += 1
-                buf = bytearray()
-        if buf:
-            tiles[TileId(level, index)] = bytes(buf)
+        for i in range(full):
+            tid = TileId(level, index + i)
+            tile = row[i * FULL_TILE_BYTES : (i + 1) * FULL_TILE_BYTES]
+            tiles[tid] = tile
+            # The tile's inner levels go to the cache: the root below and the next proofs use them.
+            completed.append(_TILE_CACHE.levels(tid, tile)[-1])
+        if len(row) > full * FULL_TILE_BYTES:
+            tiles[TileId(level, index + full)] = row[full * FULL_TILE_BYTES :]
         # Partial tiles are never hashed upward: only completed tiles feed the next level.
-        pending = completed
+        pending = b"".join(completed)
         start //= TILE_WIDTH
         level += 1
     new_root = EMPTY_ROOT if new_size == 0 else _TileHashes(reader, tiles).range_hash(0, new_size)
