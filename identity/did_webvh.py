@@ -1001,6 +1001,7 @@ def _in_relationship(document: Mapping[str, Any], relationship: str, wanted: str
     return False
 
 
+_NO_CLOCK = datetime.max.replace(tzinfo=UTC)
 _RELATIONSHIPS = frozenset(
     {
         "authentication",
@@ -1024,7 +1025,9 @@ def key_valid_at(
     """The key of verification method ``did_url`` (``did:webvh:...#fragment``) if it was in
     the DID document in force at ``at`` (optionally under ``relationship``).
 
-    ``now`` defaults to ``at``: entries after ``at`` are then not needed and not trusted.
+    ``now`` (optional) also checks that no entry is in the future; the key itself only ever
+    comes from the version in force at ``at``, and entries after ``at`` that fail verification
+    do not matter.
     Raises ``DidDeactivated`` if the DID was deactivated by ``at``, ``KeyNotValidAt`` with
     ``reason`` ``rotated_out`` / ``not_yet_present``, ``DidNotFound`` if the log never had the
     method, and the log's verification error if the state at ``at`` cannot be established.
@@ -1034,16 +1037,9 @@ def key_valid_at(
         raise InvalidDidUrl("expected a DID URL of the form did:webvh:...#fragment")
     did = str(url.did)
     _check_now(at)
-    items = _split_log(lines)
-    try:
-        log = verify_log(items, now=at if now is None else now, witness=witness)
-    except WebvhLogInvalid:
-        created = _claimed_time(items[0])
-        if now is None and created is not None and created > at:
-            raise KeyNotValidAt(
-                f"{did} did not exist yet at {format_time(at)}", reason="not_yet_present"
-            ) from None
-        raise
+    # Without ``now`` the clock check is off: the key can only come from a version in force at
+    # ``at``; later entries are read only to tell "not yet present" from "never present".
+    log = verify_log(lines, now=_NO_CLOCK if now is None else now, witness=witness)
     _check_did_in_log(log, did)
     in_force = [v for v in log.versions if v.version_time <= at]
     if not in_force:
