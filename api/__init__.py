@@ -13,5 +13,5 @@ __all__ = ["register"]
 def register(app: Flask) -> None:
     register_error_handlers(app)
     for blueprint in (system.blueprint, dids.blueprint, admin.blueprint, registry.blueprint,
-                      registry.witness_blueprint):
+                      registry.witness_blueprint, registry.mirror_blueprint):
         app.register_blueprint(blueprint)

@@ -12,10 +12,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from api import schemas
+from node.mirror import MirrorConfig, mirror_id, sync
 from registry.entries import EntryType, sign_entry
 
 if TYPE_CHECKING:
-    from node import Node
+    from flask import Flask
 
 __all__ = ["OPERATIONS", "Operation", "Response", "openapi_document"]
 
@@ -44,7 +45,7 @@ class Operation:
     # For requests that only make sense with the node's own state (a signature by its key, its
     # DID): prepares the node and returns {"path": {...}, "body": ...} overriding the static
     # example. The test runs it against a fresh node; the document shows the static example.
-    live_example: Callable[[Node], dict[str, Any]] | None = None
+    live_example: Callable[[Flask], dict[str, Any]] | None = None
 
     @property
     def operation_id(self) -> str:
@@ -143,7 +144,8 @@ OPERATIONS: list[Operation] = [
 
 
 
-def _signed_entry_example(node: Node) -> dict[str, Any]:
+def _signed_entry_example(app: Flask) -> dict[str, Any]:
+    node = app.extensions["kyc"]
     did = node.institution.did
     entry = sign_entry(
         log=node.registry.origin, entry_type=EntryType.STATUS_PUBLISH,
@@ -155,7 +157,8 @@ def _signed_entry_example(node: Node) -> dict[str, Any]:
     return {"body": entry.to_json()}
 
 
-def _witness_own_log(node: Node) -> dict[str, Any]:
+def _witness_own_log(app: Flask) -> dict[str, Any]:
+    node = app.extensions["kyc"]
     with node.store.transaction():
         node.store.add_witnessed_log(node.registry.origin, node.registry.log_vkey, node.now())
     _size, _note, body = node.registry.request_for(0)
@@ -228,7 +231,7 @@ OPERATIONS += [
         {200: Response("Chain", schemas.SUBJECT_CHAIN),
          404: Response("Unknown subject", schemas.ERROR)}, 200,
         path_parameters={"subject": ({"type": "string", "maxLength": 2048}, EXAMPLE_DID)},
-        live_example=lambda node: {"path": {"subject": node.institution.did}},
+        live_example=lambda app: {"path": {"subject": app.extensions["kyc"].institution.did}},
     ),
     Operation(
         "GET", "/registry/policy", "The log's origin, keys, governance policy and witnesses",
@@ -250,6 +253,40 @@ OPERATIONS += [
         live_example=_witness_own_log,
     ),
 ]
+
+
+def _mirror_own_log(app: Flask) -> dict[str, Any]:
+    """Mirror the node's own log through its own read API (the test client as transport)."""
+    node = app.extensions["kyc"]
+    client = app.test_client()
+    base = node.config.public_url
+    config = MirrorConfig(base, node.registry.log_vkey, node.registry.policy)
+    sync(config, node.config.data_dir, now=node.unix_now, now_text=node.now,
+         get=lambda url: client.get(url[len(base):]).data)
+    return {"path": {"mirror": mirror_id(node.registry.origin),
+                     "subject": node.institution.did}}
+
+
+_MIRROR = {"mirror": ({"type": "string", "maxLength": 120}, "broker.example_registry-0123456789ab")}
+_MIRROR_LIST: dict[str, Any] = {
+    "type": "object", "required": ["mirrors"],
+    "properties": {"mirrors": {"type": "array", "items": {
+        "type": "object", "required": ["id", "origin", "source_url", "size"]}}},
+}
+
+OPERATIONS.append(Operation(
+    "GET", "/mirrors", "Verified mirrors of other logs kept by this node", "mirrors",
+    {200: Response("Mirrors", _MIRROR_LIST)}, 200,
+))
+# Every read of the registry API, over a verified mirror (same answers as the source's).
+for _op in [op for op in OPERATIONS if op.tag == "registry" and op.method == "GET"
+            and op.path != "/registry/policy"]:
+    OPERATIONS.append(Operation(
+        "GET", "/mirrors/{mirror}" + _op.path, _op.summary + " (from a verified mirror)",
+        "mirrors", {**_op.responses, 404: Response("Unknown mirror or item", schemas.ERROR)},
+        _op.example_status, path_parameters={**_MIRROR, **_op.path_parameters},
+        query_parameters=_op.query_parameters, live_example=_mirror_own_log,
+    ))
 
 
 def openapi_document(server_url: str) -> dict[str, Any]:

@@ -7,7 +7,6 @@ Hashes in JSON answers are standard base64 (as in checkpoints and tlog-proof fil
 from __future__ import annotations
 
 import base64
-from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
@@ -20,13 +19,16 @@ from identity.did_key import did_from_public_key
 from registry import merkle
 from registry.entries import MAX_ENTRY_BYTES, canonical, parse_entry
 from registry.errors import OldSizeMismatch
+from registry.log import Log
 from registry.merkle import TilePath
 from registry.witness import ADD_CHECKPOINT_STATUS, SIZE_CONTENT_TYPE, format_size_body
 
-__all__ = ["blueprint", "witness_blueprint"]
+__all__ = ["blueprint", "mirror_blueprint", "witness_blueprint"]
 
 blueprint = Blueprint("registry", __name__, url_prefix="/registry")
 witness_blueprint = Blueprint("witness", __name__, url_prefix="/witness")
+# The same read API over a verified mirror of another node's log.
+mirror_blueprint = Blueprint("mirrors", __name__, url_prefix="/mirrors")
 
 NOTE_TYPE = "text/plain; charset=utf-8"
 IMMUTABLE = "public, max-age=31536000, immutable"
@@ -37,9 +39,17 @@ def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
+def _own() -> Log:
+    return node().registry.log
+
+
 @blueprint.get("/checkpoint")
 def checkpoint() -> Response:
-    response = Response(node().registry.log.checkpoint_note(), mimetype="text/plain")
+    return _checkpoint(_own())
+
+
+def _checkpoint(log: Log) -> Response:
+    response = Response(log.checkpoint_note(), mimetype="text/plain")
     response.headers["Content-Type"] = NOTE_TYPE
     response.headers["Cache-Control"] = "no-cache"
     return response
@@ -47,8 +57,11 @@ def checkpoint() -> Response:
 
 @blueprint.get("/tile/<path:tile>")
 def tile(tile: str) -> Response:
+    return _tile(_own(), tile)
+
+
+def _tile(log: Log, tile: str) -> Response:
     path = TilePath.parse("tile/" + tile)
-    log = node().registry.log
     size = log.size()
     data = _bundle(log, path, size) if path.level is None else _merkle_tile(log, path, size)
     response = Response(data, mimetype="application/octet-stream")
@@ -56,7 +69,7 @@ def tile(tile: str) -> Response:
     return response
 
 
-def _merkle_tile(log: Any, path: TilePath, size: int) -> bytes:
+def _merkle_tile(log: Log, path: TilePath, size: int) -> bytes:
     level = path.level if path.level is not None else 0
     # Hashes at this tile level that the checkpointed tree holds.
     available = size >> (8 * level)
@@ -70,7 +83,7 @@ def _merkle_tile(log: Any, path: TilePath, size: int) -> bytes:
     return bytes(data[: path.width * merkle.HASH_SIZE])
 
 
-def _bundle(log: Any, path: TilePath, size: int) -> bytes:
+def _bundle(log: Log, path: TilePath, size: int) -> bytes:
     first = path.index * merkle.TILE_WIDTH
     if first + path.width > size:
         raise errors.NotFound(f"entry bundle {path} is beyond the tree of size {size}")
@@ -79,7 +92,11 @@ def _bundle(log: Any, path: TilePath, size: int) -> bytes:
 
 @blueprint.get("/entries/<int:index>")
 def entry(index: int) -> Response:
-    data = node().registry.log.entry(index)
+    return _entry(_own(), index)
+
+
+def _entry(log: Log, index: int) -> Response:
+    data = log.entry(index)
     return jsonify({"index": index, "leaf_hash": _b64(merkle.leaf_hash(data)),
                     "entry": parse_entry(data).to_json()})
 
@@ -100,7 +117,10 @@ def append_entry() -> tuple[Response, int]:
 
 @blueprint.get("/proof/inclusion")
 def inclusion_proof() -> Response:
-    log = node().registry.log
+    return _inclusion_proof(_own())
+
+
+def _inclusion_proof(log: Log) -> Response:
     current = log.size()
     index = query_int("index")
     size = query_int("size", minimum=1) if "size" in request.args else current
@@ -112,7 +132,10 @@ def inclusion_proof() -> Response:
 
 @blueprint.get("/proof/consistency")
 def consistency_proof() -> Response:
-    log = node().registry.log
+    return _consistency_proof(_own())
+
+
+def _consistency_proof(log: Log) -> Response:
     old = query_int("old", minimum=1)
     new = query_int("new", minimum=1)
     proof = log.consistency_proof(old, new)
@@ -122,10 +145,14 @@ def consistency_proof() -> Response:
 
 @blueprint.get("/subjects/<path:subject>")
 def subject(subject: str) -> Response:
+    return _subject(_own(), subject)
+
+
+def _subject(log: Log, subject: str) -> Response:
     if len(subject) > _MAX_SUBJECT:
         raise errors.InvalidValue(f"subject is longer than {_MAX_SUBJECT} characters")
-    size = node().registry.log.size()
-    chain = [(i, d) for i, d in node().store.registry_subject_chain(subject) if i < size]
+    size = log.size()
+    chain = [(i, d) for i, d in log.store.registry_subject_chain(subject) if i < size]
     if not chain:
         raise errors.NotFound(f"no entries for subject {subject!r}")
     return jsonify({
@@ -170,3 +197,45 @@ def add_checkpoint() -> Response:
     response = Response(outcome.body, mimetype="text/plain")
     response.headers["Content-Type"] = NOTE_TYPE
     return response
+
+
+# --- mirrors: the same reads over a verified copy of another log --------------------------------
+
+
+@mirror_blueprint.get("")
+def mirrors() -> Response:
+    return jsonify({"mirrors": node().mirrors()})
+
+
+def _mirror(mirror: str) -> Log:
+    return node().mirror_log(mirror)
+
+
+@mirror_blueprint.get("/<mirror>/registry/checkpoint")
+def mirror_checkpoint(mirror: str) -> Response:
+    return _checkpoint(_mirror(mirror))
+
+
+@mirror_blueprint.get("/<mirror>/registry/tile/<path:tile>")
+def mirror_tile(mirror: str, tile: str) -> Response:
+    return _tile(_mirror(mirror), tile)
+
+
+@mirror_blueprint.get("/<mirror>/registry/entries/<int:index>")
+def mirror_entry(mirror: str, index: int) -> Response:
+    return _entry(_mirror(mirror), index)
+
+
+@mirror_blueprint.get("/<mirror>/registry/proof/inclusion")
+def mirror_inclusion_proof(mirror: str) -> Response:
+    return _inclusion_proof(_mirror(mirror))
+
+
+@mirror_blueprint.get("/<mirror>/registry/proof/consistency")
+def mirror_consistency_proof(mirror: str) -> Response:
+    return _consistency_proof(_mirror(mirror))
+
+
+@mirror_blueprint.get("/<mirror>/registry/subjects/<path:subject>")
+def mirror_subject(mirror: str, subject: str) -> Response:
+    return _subject(_mirror(mirror), subject)

@@ -16,7 +16,9 @@ from config import Config
 from identity import did_key
 from identity.keys import KeyType
 from identity.resolver import Resolver
+from node.mirror import list_mirrors, open_mirror_log
 from node.registry import RegistryService
+from registry.log import Log
 from storage import InstitutionRecord, Sealer, SqliteStore, load_or_create_master_key, open_store
 from storage.keyring import Keyring
 
@@ -57,6 +59,7 @@ class Node:
     resolver: Resolver
     clock: Callable[[], datetime] = field(default=utc_now)
     registry: RegistryService = field(init=False)
+    _mirror_logs: dict[str, Log] = field(default_factory=dict)
 
     def now(self) -> str:
         return isoformat(self.clock())
@@ -71,7 +74,19 @@ class Node:
             raise RuntimeError("institution missing")
         return record
 
+    def mirrors(self) -> list[dict[str, object]]:
+        """The verified mirrors this node keeps, for ``GET /mirrors``."""
+        return list_mirrors(self.config.data_dir)
+
+    def mirror_log(self, mirror_id: str) -> Log:
+        """A read-only Log over one verified mirror (opened once, then cached)."""
+        if mirror_id not in self._mirror_logs:
+            self._mirror_logs[mirror_id] = open_mirror_log(self.config.data_dir, mirror_id)
+        return self._mirror_logs[mirror_id]
+
     def close(self) -> None:
+        for mirror in self._mirror_logs.values():
+            mirror.store.close()  # type: ignore[attr-defined]
         self.store.close()
 
 

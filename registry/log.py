@@ -26,12 +26,20 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from errors import Conflict, InvalidValue, NotFound, ServiceUnavailable
+from errors import Conflict, Forbidden, InvalidValue, NotFound, ServiceUnavailable
 from registry import merkle
 from registry.entries import Entry, EntryType, parse_entry
 from registry.governance import GovernancePolicy, WriterSet
 
-__all__ = ["Admitted", "ChainConflict", "DuplicateEntry", "Log", "LogStore", "RegistryCorrupt"]
+__all__ = [
+    "Admitted",
+    "ChainConflict",
+    "DuplicateEntry",
+    "Log",
+    "LogStore",
+    "ReadOnlyLog",
+    "RegistryCorrupt",
+]
 
 MAX_BATCH = 1024
 
@@ -46,6 +54,12 @@ class ChainConflict(Conflict):
 
 class DuplicateEntry(Conflict):
     code = "duplicate_entry"
+
+
+class ReadOnlyLog(Forbidden):
+    """Appends to a mirror's copy: only the log's operator appends."""
+
+    code = "read_only_log"
 
 
 class LogStore(merkle.TileStore, Protocol):
@@ -87,7 +101,7 @@ class Log:
         store: LogStore,
         *,
         origin: str,
-        policy: GovernancePolicy,
+        policy: GovernancePolicy | None,
         sign_checkpoint: Callable[[int, bytes], bytes] | None,
         row_factory: Callable[[Admitted], object],
         now: Callable[[], str],
@@ -143,6 +157,8 @@ class Log:
         Cached, and brought up to date from governance entries appended since it was built, so
         entries written by another process on the same store (the CLI) are seen too.
         """
+        if self.policy is None:
+            raise ReadOnlyLog("this copy of the log is read-only")
         size = self.store.registry_size()
         if self._writers is None or self._writers_size > size:
             self._writers, self._writers_size = WriterSet(self.policy), 0

@@ -259,3 +259,30 @@ def test_entry_json_view_round_trips(app: Flask, client: FlaskClient) -> None:
     view = client.get("/registry/entries/1").json
     assert canonical(view["entry"]) == entry.data
     assert json.loads(entry.data) == view["entry"]
+
+
+def test_a_mirror_serves_the_same_read_api(app: Flask, client: FlaskClient) -> None:
+    from node.mirror import MirrorConfig, mirror_id, sync
+
+    node = _node(app)
+    for version in (1, 2, 3):
+        entry = _publication(app, prev=None if version == 1 else version - 1, version=version)
+        assert client.post("/registry/entries", json=entry.to_json()).status_code == 201
+    base = node.config.public_url
+    config = MirrorConfig(base, node.registry.log_vkey, node.registry.policy)
+    result = sync(config, node.config.data_dir, now=node.unix_now, now_text=node.now,
+                  get=lambda url: client.get(url[len(base):]).data)
+    assert (result.old_size, result.new_size) == (0, 4)
+    prefix = f"/mirrors/{mirror_id(node.registry.origin)}"
+    for path in ["/registry/checkpoint", "/registry/tile/0/000.p/4",
+                 "/registry/tile/entries/000.p/4", "/registry/entries/2",
+                 "/registry/proof/inclusion?index=1&size=4",
+                 "/registry/proof/consistency?old=2&new=4",
+                 "/registry/subjects/https://broker.example/status/1"]:
+        own, mirrored = client.get(path), client.get(prefix + path)
+        assert (own.status_code, own.data) == (mirrored.status_code, mirrored.data), path
+    assert client.get("/mirrors").json["mirrors"][0]["size"] == 4
+    assert client.post(prefix + "/registry/entries", json={}).status_code == 404  # read-only
+    for bad in ["/mirrors/nope/registry/checkpoint", "/mirrors/..%2F..%2Fkyc/registry/checkpoint"]:
+        response = client.get(bad)
+        assert response.status_code == 404 and response.json["error"] == "not_found"
