@@ -11,6 +11,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, jsonify, request
 
 from api.context import node
+from api.inputs import raw_path_tail
 
 __all__ = ["RESOLUTION_STATUS", "blueprint"]
 
@@ -38,7 +39,7 @@ RESOLUTION_STATUS: dict[str, int] = {
 @blueprint.get("/1.0/identifiers/<path:did>")
 def resolve(did: str) -> Response:
     options = {key: value for key, value in request.args.items()}
-    result = node().resolver.resolve(did, options)
+    result = node().resolver.resolve(raw_path_tail(did), options)
     body = result.to_dict()
     error = result.resolution_metadata.get("error")
     if error:

@@ -12,6 +12,7 @@ import json
 import re
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import unquote
 
 from flask import request
 from jsonschema import Draft202012Validator
@@ -75,6 +76,30 @@ def query_int(name: str, *, minimum: int = 0, maximum: int = 2**63 - 1) -> int:
             f"query parameter {name!r} must be between {minimum} and {maximum}", field=name
         )
     return number
+
+
+def raw_path_tail(decoded: str) -> str:
+    """The last path parameter exactly as the client sent it, not percent-decoded.
+
+    DIDs may contain percent-encoded characters (a did:webvh port is ``%3A``); the router decodes
+    them, which would turn ``host%3A5000`` into ``host:5000``, another DID. A DID sent fully
+    URL-encoded (``did%3Awebvh%3A...``) is decoded once.
+    """
+    raw = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI")
+    if not raw:
+        return decoded
+    raw_path = raw.split("?", 1)[0]
+    if "://" in raw_path:  # absolute-form request target
+        raw_path = "/" + raw_path.split("://", 1)[1].partition("/")[2]
+    prefix = request.path[: len(request.path) - len(decoded)]
+    if not request.path.endswith(decoded):
+        return decoded
+    count = prefix.count("/")
+    parts = raw_path.split("/", count)
+    tail = parts[count] if len(parts) > count else decoded
+    if tail[:6].lower() == "did%3a":
+        tail = unquote(tail)
+    return tail
 
 
 def _as_input_error(error: ValidationError) -> errors.InvalidInput:

@@ -14,7 +14,7 @@ import errors
 from api import schemas
 from api.context import node
 from api.errors import error_response
-from api.inputs import json_body, query_int
+from api.inputs import json_body, query_int, raw_path_tail
 from identity.did_key import did_from_public_key
 from registry import merkle
 from registry.entries import MAX_ENTRY_BYTES, canonical, parse_entry
@@ -145,7 +145,7 @@ def _consistency_proof(log: Log) -> Response:
 
 @blueprint.get("/subjects/<path:subject>")
 def subject(subject: str) -> Response:
-    return _subject(_own(), subject)
+    return _subject(_own(), raw_path_tail(subject))
 
 
 def _subject(log: Log, subject: str) -> Response:
@@ -238,4 +238,4 @@ def mirror_consistency_proof(mirror: str) -> Response:
 
 @mirror_blueprint.get("/<mirror>/registry/subjects/<path:subject>")
 def mirror_subject(mirror: str, subject: str) -> Response:
-    return _subject(_mirror(mirror), subject)
+    return _subject(_mirror(mirror), raw_path_tail(subject))

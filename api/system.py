@@ -6,7 +6,7 @@ from flask import Blueprint, Response, jsonify
 
 from api.context import node
 from api.openapi import openapi_document
-from node import ISSUING_KEYS
+from node import issuing_keys
 
 __all__ = ["blueprint"]
 
@@ -22,10 +22,10 @@ def health() -> Response:
 def institution() -> Response:
     here = node()
     record = here.institution
-    keys = []
-    for name in ISSUING_KEYS:
-        public = here.keyring.public_key(name)
-        keys.append({"name": name, "kid": public.thumbprint(), "jwk": public.to_jwk()})
+    keys = [
+        {"name": role, "kid": public.thumbprint(), "jwk": public.to_jwk()}
+        for role, public in issuing_keys(here).items()
+    ]
     return jsonify(
         {"name": record.name, "public_url": record.public_url, "did": record.did, "keys": keys}
     )

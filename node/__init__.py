@@ -13,16 +13,26 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from config import Config
-from identity import did_key
-from identity.keys import KeyType
+from identity import did_webvh
+from identity.keys import KeyType, PublicKey
 from identity.resolver import Resolver
+from node.dids import anchor_did_log, did_domain, make_registry_resolver, node_services
 from node.mirror import list_mirrors, open_mirror_log
 from node.registry import RegistryService
 from registry.log import Log
 from storage import InstitutionRecord, Sealer, SqliteStore, load_or_create_master_key, open_store
 from storage.keyring import Keyring
 
-__all__ = ["ISSUING_KEYS", "Node", "isoformat", "open_node", "utc_now"]
+__all__ = [
+    "DID_KEYS",
+    "ISSUING_KEYS",
+    "REGISTRY_KEYS",
+    "Node",
+    "isoformat",
+    "issuing_keys",
+    "open_node",
+    "utc_now",
+]
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +51,8 @@ REGISTRY_KEYS: dict[str, KeyType] = {
     "registry-governance": KeyType.ED25519,
     "registry-writer": KeyType.ED25519,
 }
+# The did:webvh update key: signs the institution's DID log entries, nothing else.
+DID_KEYS: dict[str, KeyType] = {"did-update": KeyType.ED25519}
 
 
 def utc_now() -> datetime:
@@ -96,36 +108,53 @@ def open_node(config: Config, clock: Callable[[], datetime] = utc_now) -> Node:
     store = open_store(config.database_path)
     keyring = Keyring(store, sealer)
     node = Node(config=config, store=store, keyring=keyring, resolver=Resolver(), clock=clock)
-    _ensure_institution(node)
-    node.registry = RegistryService.open(node)
+    node.resolver.register("webvh", make_registry_resolver(node))
+    # First start is all or nothing: keys, the institution's DID, its authorisation as a writer
+    # and the DID's genesis entry in the registry commit together, or not at all.
+    with store.transaction():
+        genesis = _ensure_institution(node)
+        node.registry = RegistryService.open(node)
+        if genesis is not None:
+            anchor_did_log(node, node.institution.did, [genesis])
     return node
 
 
-def _ensure_institution(node: Node) -> None:
-    """Create the institution and its keys on first start; keep the public URL current."""
-    with node.store.transaction():
-        existing = node.store.get_institution()
-        if existing is not None:
-            if existing.public_url != node.config.public_url:
-                node.store.update_institution_url(node.config.public_url)
-            known = set(node.keyring.names())
-            for name, kind in {**ISSUING_KEYS, **REGISTRY_KEYS}.items():
-                if name not in known:
-                    node.keyring.create(name, kind, node.now())
-            return
-        now = node.now()
-        public = {name: node.keyring.create(name, kind, now) for name, kind in ISSUING_KEYS.items()}
-        for name, kind in REGISTRY_KEYS.items():
-            node.keyring.create(name, kind, now)
-        # Until the registry-anchored did:webvh identity exists, the institution is known by the
-        # did:key of its Ed25519 issuing key.
-        did = did_key.did_from_public_key(public["issuing-ed25519"])
-        node.store.create_institution(
-            InstitutionRecord(
-                name=node.config.institution_name,
-                public_url=node.config.public_url,
-                did=did,
-                created_at=now,
-            )
+def issuing_keys(node: Node) -> dict[str, PublicKey]:
+    """The institution's current issuing keys, by role."""
+    return {role: node.keyring.public_key(node.keyring.current(role)) for role in ISSUING_KEYS}
+
+
+def _ensure_institution(node: Node) -> dict[str, object] | None:
+    """Create the institution, its keys and its did:webvh DID on first start (returning the DID's
+    genesis log entry); later, keep the public URL current and add keys new versions need."""
+    existing = node.store.get_institution()
+    now = node.now()
+    if existing is not None:
+        if existing.public_url != node.config.public_url:
+            node.store.update_institution_url(node.config.public_url)
+        known = set(node.keyring.names())
+        for name, kind in {**REGISTRY_KEYS, **DID_KEYS}.items():
+            if name not in known:
+                node.keyring.create(name, kind, now)
+        return None
+    for role, kind in ISSUING_KEYS.items():
+        node.keyring.create(role, kind, now)
+    for name, kind in {**REGISTRY_KEYS, **DID_KEYS}.items():
+        node.keyring.create(name, kind, now)
+    domain, port, path = did_domain(node.config.public_url)
+    did, genesis = did_webvh.create(
+        domain, path or None, node.keyring.private_key("did-update"),
+        keys=list(issuing_keys(node).values()),
+        services=node_services(node.config.public_url),
+        port=port, now=node.clock(),
+    )
+    node.store.create_institution(
+        InstitutionRecord(
+            name=node.config.institution_name,
+            public_url=node.config.public_url,
+            did=did,
+            created_at=now,
         )
-        log.info("created institution %s (%s)", node.config.institution_name, did)
+    )
+    log.info("created institution %s (%s)", node.config.institution_name, did)
+    return genesis

@@ -29,6 +29,7 @@ from typing import Protocol
 from errors import Conflict, Forbidden, InvalidValue, NotFound, ServiceUnavailable
 from registry import merkle
 from registry.entries import Entry, EntryType, parse_entry
+from registry.errors import MissingTile
 from registry.governance import GovernancePolicy, WriterSet
 
 __all__ = [
@@ -133,7 +134,10 @@ class Log:
             raise RegistryCorrupt(
                 f"the registry holds {size} entries but its last checkpoint says {checkpoint_size}"
             )
-        recomputed = merkle.tile_root(self.store, size) if size else merkle.EMPTY_ROOT
+        try:
+            recomputed = merkle.tile_root(self.store, size) if size else merkle.EMPTY_ROOT
+        except MissingTile as exc:
+            raise RegistryCorrupt(f"the registry's stored tree is incomplete: {exc}") from exc
         if recomputed != checkpoint_root:
             raise RegistryCorrupt(
                 "the registry's stored tree does not match its last signed checkpoint; "

@@ -60,6 +60,33 @@ class Keyring:
     def names(self) -> list[str]:
         return [k.name for k in self._store.list_private_keys()]
 
+    def versions(self, role: str) -> list[StoredKey]:
+        """Every key of ``role`` (named ``role`` or ``role.N``), oldest first."""
+        def number(name: str) -> int | None:
+            if name == role:
+                return 1
+            suffix = name[len(role) + 1 :] if name.startswith(role + ".") else ""
+            return int(suffix) if suffix.isdigit() else None
+
+        found = [k for k in self._store.list_private_keys() if number(k.name) is not None]
+        return sorted(found, key=lambda k: number(k.name) or 0)
+
+    def current(self, role: str) -> str:
+        """The name of the key that signs for ``role`` now (the newest not retired)."""
+        active = [k for k in self.versions(role) if k.retired_at is None]
+        if not active:
+            raise NotFound(f"no active key for {role!r}")
+        return active[-1].name
+
+    def rotate(self, role: str, key_type: KeyType, now: str) -> str:
+        """Retire the current key of ``role`` and create its successor; inside a transaction."""
+        old = self.current(role)
+        number = len(self.versions(role)) + 1
+        name = f"{role}.{number}"
+        self._store.retire_private_key(old, now)
+        self.create(name, key_type, now)
+        return name
+
     def _stored(self, name: str) -> StoredKey:
         stored = self._store.get_private_key(name)
         if stored is None:

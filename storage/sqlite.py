@@ -166,6 +166,12 @@ class SqliteStore:
         rows = list(self.db.query("SELECT * FROM private_keys WHERE name = ?", [name]))
         return StoredKey.from_row(rows[0]) if rows else None
 
+    def retire_private_key(self, name: str, now: str) -> None:
+        self._writing().execute(
+            "UPDATE private_keys SET retired_at = ? WHERE name = ? AND retired_at IS NULL",
+            [now, name],
+        )
+
     def list_private_keys(self) -> list[StoredKey]:
         return [
             StoredKey.from_row(r)

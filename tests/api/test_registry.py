@@ -58,11 +58,16 @@ def test_first_start_authorises_the_institution_in_a_signed_checkpoint(
 ) -> None:
     checkpoint = _checkpoint(client, runner)
     assert checkpoint.origin == "127.0.0.1:5999/registry"
-    assert checkpoint.size == 1
+    assert checkpoint.size == 2
+    did = _node(app).institution.did
+    assert did.startswith("did:webvh:") and did.endswith(":node.localhost%3A5999")
     entry = client.get("/registry/entries/0").json
     assert entry["entry"]["type"] == "writer.add"
-    assert entry["entry"]["subject"] == _node(app).institution.did
+    assert entry["entry"]["subject"] == did
     assert base64.b64decode(entry["leaf_hash"]) == merkle.leaf_hash(canonical(entry["entry"]))
+    genesis = client.get("/registry/entries/1").json["entry"]
+    assert genesis["type"] == "did.entry" and genesis["subject"] == did
+    assert genesis["payload"]["log_entry"]["versionId"].startswith("1-")
 
 
 def test_append_then_prove_inclusion_and_consistency(
@@ -71,31 +76,31 @@ def test_append_then_prove_inclusion_and_consistency(
     first = _publication(app)
     response = client.post("/registry/entries", json=first.to_json())
     assert response.status_code == 201, response.json
-    assert response.json["index"] == 1
-    second = _publication(app, prev=1, version=2)
-    assert client.post("/registry/entries", json=second.to_json()).json["index"] == 2
+    assert response.json["index"] == 2
+    second = _publication(app, prev=2, version=2)
+    assert client.post("/registry/entries", json=second.to_json()).json["index"] == 3
 
     checkpoint = _checkpoint(client, runner)
-    assert checkpoint.size == 3
-    for index, data in [(1, first.data), (2, second.data)]:
-        proof = client.get(f"/registry/proof/inclusion?index={index}&size=3").json
-        merkle.verify_inclusion(merkle.leaf_hash(data), index, 3,
+    assert checkpoint.size == 4
+    for index, data in [(2, first.data), (3, second.data)]:
+        proof = client.get(f"/registry/proof/inclusion?index={index}&size=4").json
+        merkle.verify_inclusion(merkle.leaf_hash(data), index, 4,
                                 [base64.b64decode(h) for h in proof["proof"]],
                                 checkpoint.root_hash)
-    consistency = client.get("/registry/proof/consistency?old=1&new=3").json
+    consistency = client.get("/registry/proof/consistency?old=1&new=4").json
     old_root = base64.b64decode(consistency["old_root"])
-    merkle.verify_consistency(1, 3, [base64.b64decode(h) for h in consistency["proof"]],
+    merkle.verify_consistency(1, 4, [base64.b64decode(h) for h in consistency["proof"]],
                               old_root, checkpoint.root_hash)
 
-    tile = client.get("/registry/tile/0/000.p/3")
+    tile = client.get("/registry/tile/0/000.p/4")
     assert tile.status_code == 200
     assert tile.headers["Cache-Control"].endswith("immutable")
-    assert merkle.root([tile.data[i:i + 32] for i in range(0, 96, 32)]) == checkpoint.root_hash
-    bundle = merkle.decode_bundle(client.get("/registry/tile/entries/000.p/3").data, width=3)
-    assert bundle[1:] == [first.data, second.data]
+    assert merkle.root([tile.data[i:i + 32] for i in range(0, 128, 32)]) == checkpoint.root_hash
+    bundle = merkle.decode_bundle(client.get("/registry/tile/entries/000.p/4").data, width=4)
+    assert bundle[2:] == [first.data, second.data]
 
     chain = client.get("/registry/subjects/https://broker.example/status/1").json
-    assert [e["index"] for e in chain["entries"]] == [1, 2] and chain["head"] == 2
+    assert [e["index"] for e in chain["entries"]] == [2, 3] and chain["head"] == 3
 
 
 def _refused(app: Flask, client: FlaskClient, body, status: int, code: str) -> None:
@@ -133,7 +138,7 @@ def test_replay_and_fork_are_refused(app: Flask, client: FlaskClient) -> None:
     _refused(app, client, entry.to_json(), 409, "subject_chain_conflict")  # replay
     _refused(app, client, _publication(app, version=9).to_json(), 409,
              "subject_chain_conflict")  # a second chain from the same (subject, prev)
-    _refused(app, client, _publication(app, prev=0).to_json(), 409, "subject_chain_conflict")
+    _refused(app, client, _publication(app, prev=1).to_json(), 409, "subject_chain_conflict")
 
 
 @pytest.mark.parametrize(
@@ -161,11 +166,11 @@ def test_non_json_entry_is_refused(app: Flask, client: FlaskClient) -> None:
 @pytest.mark.parametrize(
     ("path", "status"),
     [
-        ("/registry/entries/1", 404),
+        ("/registry/entries/2", 404),
         ("/registry/entries/99999999999999999999", 404),
         ("/registry/entries/-1", 404),
-        ("/registry/proof/inclusion?index=0&size=2", 400),
-        ("/registry/proof/inclusion?index=1&size=1", 400),
+        ("/registry/proof/inclusion?index=0&size=3", 400),
+        ("/registry/proof/inclusion?index=2&size=2", 400),
         ("/registry/proof/inclusion?index=abc", 400),
         ("/registry/proof/inclusion?index=0&size=0", 400),
         ("/registry/proof/inclusion", 400),
@@ -175,7 +180,7 @@ def test_non_json_entry_is_refused(app: Flask, client: FlaskClient) -> None:
         ("/registry/proof/consistency?old=1&new=" + "9" * 30, 400),
         ("/registry/tile/0/001", 404),
         ("/registry/tile/0/000", 404),
-        ("/registry/tile/0/000.p/2", 404),
+        ("/registry/tile/0/000.p/3", 404),
         ("/registry/tile/0/0000", 400),
         ("/registry/tile/0/x000/000", 400),
         ("/registry/tile/0/000.p/256", 400),
@@ -211,13 +216,13 @@ def test_witness_add_checkpoint(app: Flask, client: FlaskClient, runner: FlaskCl
     again = client.post("/witness/add-checkpoint", data=body)  # old size 0 is stale now
     assert again.status_code == 409
     assert again.headers["Content-Type"] == "text/x.tlog.size"
-    assert again.data == b"1\n"
+    assert again.data == b"2\n"
 
     garbage = client.post("/witness/add-checkpoint", data=b"old x\n\nnot a note")
     assert garbage.status_code == 400
 
-    forged = body.replace(b"\n1\n", b"\n2\n", 1)  # signature no longer covers the text
-    refused = client.post("/witness/add-checkpoint", data=forged.replace(b"old 0", b"old 1"))
+    forged = body.replace(b"\n2\n", b"\n3\n", 1)  # signature no longer covers the text
+    refused = client.post("/witness/add-checkpoint", data=forged.replace(b"old 0", b"old 2"))
     assert refused.status_code == 403
 
 
@@ -229,7 +234,7 @@ def test_cli_authorize_and_revoke(app: Flask, client: FlaskClient, runner: Flask
     entry = _publication(app, key=bank_key, writer=bank)
     assert client.post("/registry/entries", json=entry.to_json()).status_code == 201
     assert runner.invoke(args=["registry", "revoke", bank]).exit_code == 0
-    later = _publication(app, key=bank_key, writer=bank, prev=1 + 1, version=2)
+    later = _publication(app, key=bank_key, writer=bank, prev=3, version=2)
     assert client.post("/registry/entries", json=later.to_json()).status_code == 403
     bad = runner.invoke(args=["registry", "authorize", "not-a-did"])
     assert bad.exit_code != 0 and "invalid_did" in bad.output
@@ -242,21 +247,22 @@ def test_policy_lists_keys(client: FlaskClient, runner: FlaskCliRunner) -> None:
     assert policy["governance"]["keys"][0].startswith("did:key:z6Mk")
 
 
-def test_restart_refuses_a_tampered_tree(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("tiles", "message"), [(bytes(64), "does not match"),
+                                               (bytes(32), "incomplete")])
+def test_restart_refuses_a_tampered_tree(tmp_path: Path, tiles: bytes, message: str) -> None:
     config = {"data_dir": tmp_path / "node", "public_url": "http://127.0.0.1:5999"}
     first = create_app(config)
     first.extensions["kyc"].close()
     with sqlite3.connect(tmp_path / "node" / "kyc.sqlite3") as db:
-        db.execute("UPDATE registry_tiles SET hashes = ? WHERE level = 0 AND idx = 0",
-                   (bytes(32),))
-    with pytest.raises(errors.ServiceUnavailable, match="does not match"):
+        db.execute("UPDATE registry_tiles SET hashes = ? WHERE level = 0 AND idx = 0", (tiles,))
+    with pytest.raises(errors.ServiceUnavailable, match=message):
         create_app(config)
 
 
 def test_entry_json_view_round_trips(app: Flask, client: FlaskClient) -> None:
     entry = _publication(app)
     client.post("/registry/entries", json=entry.to_json())
-    view = client.get("/registry/entries/1").json
+    view = client.get("/registry/entries/2").json
     assert canonical(view["entry"]) == entry.data
     assert json.loads(entry.data) == view["entry"]
 
@@ -266,22 +272,23 @@ def test_a_mirror_serves_the_same_read_api(app: Flask, client: FlaskClient) -> N
 
     node = _node(app)
     for version in (1, 2, 3):
-        entry = _publication(app, prev=None if version == 1 else version - 1, version=version)
+        entry = _publication(app, prev=None if version == 1 else version, version=version)
         assert client.post("/registry/entries", json=entry.to_json()).status_code == 201
     base = node.config.public_url
     config = MirrorConfig(base, node.registry.log_vkey, node.registry.policy)
     result = sync(config, node.config.data_dir, now=node.unix_now, now_text=node.now,
                   get=lambda url: client.get(url[len(base):]).data)
-    assert (result.old_size, result.new_size) == (0, 4)
+    assert (result.old_size, result.new_size) == (0, 5)
     prefix = f"/mirrors/{mirror_id(node.registry.origin)}"
-    for path in ["/registry/checkpoint", "/registry/tile/0/000.p/4",
-                 "/registry/tile/entries/000.p/4", "/registry/entries/2",
-                 "/registry/proof/inclusion?index=1&size=4",
-                 "/registry/proof/consistency?old=2&new=4",
+    for path in ["/registry/checkpoint", "/registry/tile/0/000.p/5",
+                 "/registry/tile/entries/000.p/5", "/registry/entries/2",
+                 "/registry/proof/inclusion?index=1&size=5",
+                 "/registry/proof/consistency?old=2&new=5",
+                 f"/registry/subjects/{node.institution.did}",
                  "/registry/subjects/https://broker.example/status/1"]:
         own, mirrored = client.get(path), client.get(prefix + path)
         assert (own.status_code, own.data) == (mirrored.status_code, mirrored.data), path
-    assert client.get("/mirrors").json["mirrors"][0]["size"] == 4
+    assert client.get("/mirrors").json["mirrors"][0]["size"] == 5
     assert client.post(prefix + "/registry/entries", json={}).status_code == 404  # read-only
     for bad in ["/mirrors/nope/registry/checkpoint", "/mirrors/..%2F..%2Fkyc/registry/checkpoint"]:
         response = client.get(bad)

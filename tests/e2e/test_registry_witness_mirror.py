@@ -88,7 +88,8 @@ def test_witness_and_mirror_detect_rollback_and_fork(
     writer_key = PrivateKey.generate(KeyType.ED25519)
     writer = did_from_public_key(writer_key.public_key)
     a.cli("registry", "authorize", writer, "--roles", "writer")
-    _publish(a, origin, writer_key, writer, 4, "first")  # size: 1 (A itself) + 1 + 4 = 6
+    # size: 2 (A's authorisation and DID) + 1 (the test writer's) + 3 = 6
+    _publish(a, origin, writer_key, writer, 3, "first")
     _wait_cosigned(a, a_vkey, b_witness, 6)
 
     mirror_args = ["registry", "mirror", a.url, "--log-key", a_vkey,
