@@ -1,0 +1,819 @@
+"""Selective Disclosure for JWTs (SD-JWT, RFC 9901) and the SD-JWT VC profile.
+
+Specs: RFC 9901 §4 (format: ``<issuer-JWT>~<D1>~...~<Dn>~[<KB-JWT>]``), §4.1.1 (``_sd_alg``),
+§4.2 (disclosures, digests, ``_sd``, ``{"...": digest}``, decoys), §4.3 (KB-JWT), §5 (issuance),
+§6 (presentation), §7.1 and §7.3 (verification, in order), §9.7 (validity claims);
+draft-ietf-oauth-sd-jwt-vc-18 (``typ: dc+sd-jwt``, ``vct``, claims that are never disclosable).
+
+Three roles, three functions; time and randomness are parameters:
+
+* ``issue(claims, issuer_key, ...)`` - claims mark what is selectively disclosable with ``SD``
+  (a key wrapper for object properties, a value wrapper for array elements) or with ``sd_paths``;
+* ``present(sd_jwt, disclose=..., kb_key=..., nonce=..., aud=..., iat=...)`` - the holder keeps
+  the disclosures on the chosen claim paths and signs a KB-JWT over the exact string;
+* ``verify(presentation, resolver, ...)`` - RFC 9901 §7 step by step, returning the processed
+  payload in a ``VerifiedSdJwt``.
+
+    >>> from identity.keys import KeyType, PrivateKey
+    >>> issuer = PrivateKey.from_private_bytes(KeyType.P256, bytes(31) + b"\\x01")
+    >>> holder = PrivateKey.from_private_bytes(KeyType.ED25519, bytes(32))
+    >>> sd_jwt = issue({"iss": "https://issuer.example", SD("given_name"): "Erika",
+    ...                 SD("family_name"): "Mustermann"}, issuer,
+    ...                header={"typ": "example+sd-jwt"}, holder_key=holder.public_key)
+    >>> shown = present(sd_jwt, disclose=[("given_name",)], kb_key=holder,
+    ...                 nonce="n-0S6", aud="https://verifier.example", iat=1_700_000_000)
+    >>> result = verify(shown, lambda header, claims: issuer.public_key,
+    ...                 expected_typ="example+sd-jwt", expected_nonce="n-0S6",
+    ...                 expected_aud="https://verifier.example", now=1_700_000_010)
+    >>> sorted(result.claims)
+    ['cnf', 'given_name', 'iss']
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from credentials import _json, jose
+from credentials.errors import (
+    AudienceMismatch,
+    DuplicateDigest,
+    InvalidCredential,
+    InvalidDisclosure,
+    KeyBindingInvalid,
+    KeyBindingMissing,
+    MalformedToken,
+    NonceMismatch,
+    SdHashMismatch,
+    TokenExpired,
+    TokenNotYetValid,
+    UnreferencedDisclosure,
+)
+from errors import InvalidEncoding, InvalidInput, UnsupportedAlgorithm
+from identity.encoding import b64url_decode, b64url_encode
+from identity.keys import Algorithm, PrivateKey, PublicKey
+
+__all__ = [
+    "ALL",
+    "KB_JWT_TYP",
+    "NEVER_DISCLOSABLE_VC_CLAIMS",
+    "SD",
+    "SD_JWT_VC_TYP",
+    "Disclosure",
+    "IssuerKeyResolver",
+    "ParsedSdJwt",
+    "VerifiedSdJwt",
+    "issue",
+    "issue_sd_jwt_vc",
+    "mark_paths",
+    "parse",
+    "present",
+    "sd_hash",
+    "verify",
+    "verify_sd_jwt_vc",
+]
+
+KB_JWT_TYP: Final = "kb+jwt"
+SD_JWT_VC_TYP: Final = "dc+sd-jwt"
+DEFAULT_HASH: Final = "sha-256"
+
+# SD-JWT VC §3.2.2: claims (with everything under them) that MUST NOT be selectively disclosable.
+NEVER_DISCLOSABLE_VC_CLAIMS: Final = frozenset(
+    {"iss", "nbf", "exp", "cnf", "vct", "vct#integrity", "aka_vcts", "status"}
+)
+
+# Only SHA-256 (the default that RFC 9901 §4.1.1 requires everyone to support). Truncated hashes
+# (sha-256-32 ...) and anything weaker are refused (security considerations, preimage resistance).
+_HASHES: Final[dict[str, Callable[[bytes], Any]]] = {"sha-256": hashlib.sha256}
+_RESERVED_NAMES: Final = frozenset({"_sd", "..."})
+
+MAX_PRESENTATION_LENGTH: Final = 1024 * 1024
+MAX_DISCLOSURES: Final = 1024
+MAX_DISCLOSURE_LENGTH: Final = 64 * 1024
+SALT_BYTES: Final = 16  # 128 bits (RFC 9901 §9.3)
+DEFAULT_LEEWAY: Final = 60
+DEFAULT_KB_MAX_AGE: Final = 300
+
+
+class _All:
+    def __repr__(self) -> str:
+        return "ALL"
+
+
+ALL: Final = _All()
+"""``present(..., disclose=ALL)``: disclose everything."""
+
+Path = tuple[str | int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SD:
+    """Marks something selectively disclosable in the claims given to ``issue``.
+
+    As an object key, ``{SD("name"): value}`` hides the property; as an array element,
+    ``[SD(value)]`` hides the element. Markers nest: the value may contain more markers.
+    """
+
+    value: Any
+
+
+def _hash(alg: str, data: str) -> str:
+    return b64url_encode(_HASHES[alg](data.encode("ascii")).digest())
+
+
+@dataclass(frozen=True, slots=True)
+class Disclosure:
+    """One disclosure: ``encoded`` is the base64url string exactly as issued (RFC 9901 §4.2.3:
+    digests are over this string, never over a re-serialisation)."""
+
+    encoded: str
+    salt: str
+    name: str | None  # None for an array element (2-element form)
+    value: Any
+
+    @classmethod
+    def create(cls, salt: str, name: str | None, value: Any) -> Disclosure:
+        """Build a disclosure the way RFC 9901 §4.2.1 prints them (JSON with ``", "`` separators,
+        non-ASCII kept), so the RFC's salts reproduce its published digests."""
+        if name is not None and (not isinstance(name, str) or name in _RESERVED_NAMES):
+            raise InvalidDisclosure(f"claim name {name!r} cannot be selectively disclosable")
+        array = [salt, value] if name is None else [salt, name, value]
+        _json.dumps(array, error=InvalidInput, what="disclosure")  # refuses NaN, surrogates
+        text = json.dumps(array, ensure_ascii=False)  # RFC 9901's spacing: ", " between items
+        return cls(b64url_encode(text.encode("utf-8")), salt, name, value)
+
+    @classmethod
+    def parse(cls, encoded: str) -> Disclosure:
+        """Decode one disclosure strictly (RFC 9901 §7.1 step 3.2.2.1-2)."""
+        if not isinstance(encoded, str) or not encoded:
+            raise InvalidDisclosure("a disclosure must be a non-empty string")
+        if len(encoded) > MAX_DISCLOSURE_LENGTH:
+            raise InvalidDisclosure("disclosure is over the size limit")
+        try:
+            raw = b64url_decode(encoded)
+        except InvalidEncoding as exc:
+            raise InvalidDisclosure("disclosure is not canonical base64url") from exc
+        array = _json.loads(raw, error=InvalidDisclosure, what="disclosure")
+        if not isinstance(array, list) or len(array) not in (2, 3):
+            raise InvalidDisclosure("a disclosure must be a JSON array of 2 or 3 elements")
+        if not isinstance(array[0], str):
+            raise InvalidDisclosure("a disclosure's salt must be a string")
+        if len(array) == 2:
+            return cls(encoded, array[0], None, array[1])
+        name = array[1]
+        if not isinstance(name, str):
+            raise InvalidDisclosure("a disclosure's claim name must be a string")
+        if name in _RESERVED_NAMES:
+            raise InvalidDisclosure(f"a disclosure must not use the reserved name {name!r}")
+        return cls(encoded, array[0], name, array[2])
+
+    def digest(self, alg: str = DEFAULT_HASH) -> str:
+        """base64url(HASH(ASCII(encoded))) (RFC 9901 §4.2.3)."""
+        if alg not in _HASHES:
+            raise UnsupportedAlgorithm(f"_sd_alg {alg!r} is not supported")
+        return _hash(alg, self.encoded)
+
+
+# --- parsing -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedSdJwt:
+    """The components of an SD-JWT or SD-JWT+KB (RFC 9901 §4), undecoded and unverified."""
+
+    issuer_jwt: str
+    disclosures: tuple[str, ...]
+    kb_jwt: str | None
+
+    @property
+    def sd_jwt(self) -> str:
+        """The SD-JWT without KB: ``<issuer-JWT>~<D1>~...~<Dn>~``, the ``sd_hash`` input."""
+        return "~".join((self.issuer_jwt, *self.disclosures)) + "~"
+
+
+def parse(text: str, *, max_length: int = MAX_PRESENTATION_LENGTH) -> ParsedSdJwt:
+    """Split an SD-JWT (last component empty) or SD-JWT+KB into its components."""
+    if not isinstance(text, str):
+        raise MalformedToken("an SD-JWT must be a string")
+    if len(text) > max_length:
+        raise MalformedToken("SD-JWT is over the size limit")
+    parts = text.split("~")
+    if len(parts) < 2:
+        raise MalformedToken("an SD-JWT ends with '~' (RFC 9901 §4)")
+    if len(parts) - 2 > MAX_DISCLOSURES:
+        raise MalformedToken("too many disclosures")
+    issuer_jwt, *disclosures, last = parts
+    if not issuer_jwt or any(not d for d in disclosures):
+        raise MalformedToken("an SD-JWT has no empty component before the last '~'")
+    return ParsedSdJwt(issuer_jwt, tuple(disclosures), last or None)
+
+
+def sd_hash(sd_jwt: str, alg: str = DEFAULT_HASH) -> str:
+    """The KB-JWT ``sd_hash`` over the exact presented SD-JWT string (RFC 9901 §4.3.1)."""
+    if alg not in _HASHES:
+        raise UnsupportedAlgorithm(f"_sd_alg {alg!r} is not supported")
+    return _hash(alg, sd_jwt)
+
+
+# --- issuance ------------------------------------------------------------------------------------
+
+
+def mark_paths(claims: Mapping[str, Any], sd_paths: Iterable[Sequence[str | int | None]]) -> Any:
+    """Return a copy of ``claims`` with ``SD`` markers at ``sd_paths``.
+
+    A path is a sequence of object keys (str) and array indexes (int); ``None`` stands for every
+    element of an array. ``("address", "street_address")`` hides one property of ``address``,
+    ``("nationalities", None)`` every nationality. A path may go through a hidden claim (nested
+    disclosures). A path that names nothing is an error, so typos do not leak claims.
+    """
+    paths = [tuple(p) for p in sd_paths]
+    for path in paths:
+        if not path:
+            raise InvalidInput("an sd path must not be empty")
+
+    def walk(node: Any, prefix: tuple[Any, ...]) -> tuple[Any, set[tuple[Any, ...]]]:
+        hit: set[tuple[Any, ...]] = set()
+        relevant = [p for p in paths if len(p) > len(prefix) and _prefix_matches(p, prefix)]
+        if isinstance(node, Mapping):
+            out: dict[Any, Any] = {}
+            for key, value in node.items():
+                if isinstance(key, SD):
+                    raise InvalidInput("use either SD markers or sd_paths, not both")
+                child, child_hit = walk(value, (*prefix, key))
+                hit |= child_hit
+                marked = [p for p in relevant if len(p) == len(prefix) + 1 and p[-1] == key]
+                hit.update(marked)
+                out[SD(key) if marked else key] = child
+            return out, hit
+        if isinstance(node, list):
+            items: list[Any] = []
+            for index, value in enumerate(node):
+                if isinstance(value, SD):
+                    raise InvalidInput("use either SD markers or sd_paths, not both")
+                child, child_hit = walk(value, (*prefix, index))
+                hit |= child_hit
+                marked = [
+                    p
+                    for p in relevant
+                    if len(p) == len(prefix) + 1 and (p[-1] is None or p[-1] == index)
+                ]
+                hit.update(marked)
+                items.append(SD(child) if marked else child)
+            return items, hit
+        return node, hit
+
+    result, hit = walk(claims, ())
+    missing = [p for p in paths if p not in hit]
+    if missing:
+        raise InvalidInput(f"sd paths name no claim: {missing}")
+    return result
+
+
+def _prefix_matches(path: tuple[Any, ...], prefix: tuple[Any, ...]) -> bool:
+    pairs = zip(path[: len(prefix)], prefix, strict=True)
+    return all((p is None and isinstance(q, int)) or p == q for p, q in pairs)
+
+
+class _Issuer:
+    def __init__(
+        self,
+        randbytes: Callable[[int], bytes],
+        decoys: tuple[int, int],
+        salt_source: Callable[[], str] | None,
+    ) -> None:
+        low, high = decoys
+        if not 0 <= low <= high <= 64:
+            raise InvalidInput("decoys must be a range (low, high) with 0 <= low <= high <= 64")
+        self.randbytes = randbytes
+        self.decoys = decoys
+        self.salt_source = salt_source
+        self.disclosures: list[Disclosure] = []
+
+    def randbelow(self, n: int) -> int:
+        # Rejection sampling over 32-bit draws keeps the choice uniform.
+        limit = (1 << 32) - (1 << 32) % n
+        while True:
+            value = int.from_bytes(self.randbytes(4), "big")
+            if value < limit:
+                return value % n
+
+    def salt(self) -> str:
+        if self.salt_source is not None:
+            given = self.salt_source()
+            if not isinstance(given, str) or not given:
+                raise InvalidInput("salt_source must return non-empty strings")
+            return given
+        salt = self.randbytes(SALT_BYTES)
+        if not isinstance(salt, bytes) or len(salt) != SALT_BYTES:
+            raise InvalidInput(f"the salt source must return {SALT_BYTES} bytes")
+        return b64url_encode(salt)
+
+    def decoy_digests(self) -> list[str]:
+        low, high = self.decoys
+        count = low + (self.randbelow(high - low + 1) if high > low else 0)
+        # RFC 9901 §4.2.5: a decoy is the digest of a random value, indistinguishable from a real
+        # one.
+        return [_hash(DEFAULT_HASH, b64url_encode(self.randbytes(32))) for _ in range(count)]
+
+    def disclose(self, name: str | None, value: Any) -> str:
+        disclosure = Disclosure.create(self.salt(), name, self.encode(value))
+        self.disclosures.append(disclosure)
+        return disclosure.digest()
+
+    def encode(self, node: Any, top: bool = False) -> Any:
+        if isinstance(node, SD):
+            raise InvalidInput("SD() wraps object keys or array elements only")
+        if isinstance(node, Mapping):
+            plain: dict[str, Any] = {}
+            digests: list[str] = []
+            names: set[str] = set()
+            for key, value in node.items():
+                name = key.value if isinstance(key, SD) else key
+                if not isinstance(name, str):
+                    raise InvalidInput(f"claim names must be strings, not {name!r}")
+                if name in _RESERVED_NAMES or (name == "_sd_alg" and not top):
+                    raise InvalidInput(f"{name!r} is a reserved claim name")
+                if name in names:
+                    raise InvalidInput(f"claim {name!r} appears twice")
+                names.add(name)
+                if isinstance(key, SD):
+                    digests.append(self.disclose(name, value))
+                else:
+                    plain[name] = self.encode(value)
+            if digests:
+                # RFC 9901 §4.2.4.1: hide the original order, here by sorting.
+                plain["_sd"] = sorted(digests + self.decoy_digests())
+            return plain
+        if isinstance(node, list | tuple):
+            items = [
+                {"...": self.disclose(None, item.value)}
+                if isinstance(item, SD)
+                else self.encode(item)
+                for item in node
+            ]
+            if any(isinstance(item, SD) for item in node):
+                for decoy in self.decoy_digests():
+                    items.insert(self.randbelow(len(items) + 1), {"...": decoy})
+            return items
+        return node
+
+
+def issue(
+    claims: Mapping[Any, Any],
+    issuer_key: PrivateKey,
+    *,
+    header: Mapping[str, Any] | None = None,
+    sd_paths: Iterable[Sequence[str | int | None]] | None = None,
+    holder_key: PublicKey | None = None,
+    randbytes: Callable[[int], bytes] = secrets.token_bytes,
+    decoys: tuple[int, int] = (0, 0),
+    salt_source: Callable[[], str] | None = None,
+) -> str:
+    """Issue an SD-JWT (RFC 9901 §5): ``<issuer-JWT>~<D1>~...~<Dn>~``.
+
+    ``claims`` mark selectively disclosable parts with ``SD``, or ``sd_paths`` names them (see
+    ``mark_paths``). ``holder_key`` adds ``cnf: {"jwk": ...}`` for key binding. Salts are 128 bits
+    from ``randbytes`` (``salt_source``, if given, supplies the salt strings instead: for
+    reproducing published examples, never in production); each object or array that has hidden parts gets a number of decoy digests
+    drawn uniformly from the ``decoys`` range. ``_sd_alg`` is ``sha-256``.
+    """
+    if not isinstance(claims, Mapping):
+        raise InvalidInput("SD-JWT claims must be an object")
+    if sd_paths is not None:
+        claims = mark_paths(claims, sd_paths)
+    issuer = _Issuer(randbytes, decoys, salt_source)
+    payload = issuer.encode(claims, top=True)
+    if "cnf" in payload or any(isinstance(k, SD) and k.value == "cnf" for k in claims):
+        if holder_key is not None:
+            raise InvalidInput("give either a cnf claim or holder_key, not both")
+    elif holder_key is not None:
+        payload["cnf"] = {"jwk": holder_key.to_jwk()}
+    if "_sd_alg" in payload:
+        raise InvalidInput("_sd_alg is set by issue()")
+    payload["_sd_alg"] = DEFAULT_HASH
+    token = jose.sign_compact(dict(header or {}), payload, issuer_key)
+    return "~".join([token, *(d.encoded for d in issuer.disclosures)]) + "~"
+
+
+def issue_sd_jwt_vc(
+    claims: Mapping[Any, Any],
+    issuer_key: PrivateKey,
+    *,
+    header: Mapping[str, Any] | None = None,
+    sd_paths: Iterable[Sequence[str | int | None]] | None = None,
+    holder_key: PublicKey | None = None,
+    randbytes: Callable[[int], bytes] = secrets.token_bytes,
+    decoys: tuple[int, int] = (0, 0),
+    salt_source: Callable[[], str] | None = None,
+) -> str:
+    """Issue an SD-JWT VC (``typ: dc+sd-jwt``): ``vct`` and ``iss`` are required strings and none
+    of ``NEVER_DISCLOSABLE_VC_CLAIMS`` (nor anything under them) may be marked disclosable."""
+    if sd_paths is not None:
+        claims = mark_paths(claims, sd_paths)
+    for key, value in claims.items():
+        name = key.value if isinstance(key, SD) else key
+        if name in NEVER_DISCLOSABLE_VC_CLAIMS and (isinstance(key, SD) or _has_marker(value)):
+            raise InvalidCredential(f"SD-JWT VC claim {name!r} must not be selectively disclosable")
+    for required in ("vct", "iss"):
+        if not isinstance(claims.get(required), str) or not claims[required]:
+            raise InvalidCredential(f"SD-JWT VC requires a {required!r} string", field=required)
+    fields = dict(header or {})
+    if fields.setdefault("typ", SD_JWT_VC_TYP) != SD_JWT_VC_TYP:
+        raise InvalidCredential(f"SD-JWT VC typ must be {SD_JWT_VC_TYP!r}")
+    return issue(
+        claims,
+        issuer_key,
+        header=fields,
+        holder_key=holder_key,
+        randbytes=randbytes,
+        decoys=decoys,
+        salt_source=salt_source,
+    )
+
+
+def _has_marker(node: Any) -> bool:
+    if isinstance(node, SD):
+        return True
+    if isinstance(node, Mapping):
+        return any(isinstance(k, SD) or _has_marker(v) for k, v in node.items())
+    if isinstance(node, list | tuple):
+        return any(_has_marker(v) for v in node)
+    return False
+
+
+# --- processing (shared by holder and verifier) --------------------------------------------------
+
+
+@dataclass
+class _Processing:
+    by_digest: dict[str, Disclosure]
+    alg: str
+    seen: set[str] = field(default_factory=set)
+    used: set[str] = field(default_factory=set)
+    # Where each used disclosure was found: the path of the claim it reveals.
+    paths: dict[str, Path] = field(default_factory=dict)
+
+    def reference(self, digest: Any) -> Disclosure | None:
+        if not isinstance(digest, str):
+            raise InvalidDisclosure("a digest must be a string")
+        if digest in self.seen:
+            raise DuplicateDigest("a digest appears more than once (RFC 9901 §7.1)")
+        self.seen.add(digest)
+        disclosure = self.by_digest.get(digest)
+        if disclosure is not None:
+            self.used.add(digest)
+        return disclosure
+
+    def process(self, node: Any, path: Path, depth: int = 0) -> Any:
+        if depth > 2 * _json.MAX_DEPTH:
+            raise InvalidDisclosure("disclosures are nested too deeply")
+        if isinstance(node, dict):
+            if "..." in node:
+                raise InvalidDisclosure("'...' is only valid as the single key of an array element")
+            out: dict[str, Any] = {}
+            for name, value in node.items():
+                if name == "_sd":
+                    continue
+                if name == "_sd_alg":
+                    if path:
+                        raise InvalidDisclosure("_sd_alg is only allowed at the top level")
+                    continue
+                out[name] = self.process(value, (*path, name), depth + 1)
+            digests = node.get("_sd", [])
+            if not isinstance(digests, list):
+                raise InvalidDisclosure("_sd must be an array of digests")
+            for digest in digests:
+                disclosure = self.reference(digest)
+                if disclosure is None:
+                    continue  # a decoy, or a claim the holder did not disclose
+                if disclosure.name is None:
+                    raise InvalidDisclosure("an array-element disclosure is referenced from _sd")
+                if disclosure.name in out or disclosure.name in node:
+                    raise InvalidDisclosure(
+                        f"disclosed claim {disclosure.name!r} already exists at its level"
+                    )
+                child = (*path, disclosure.name)
+                self.paths[digest] = child
+                out[disclosure.name] = self.process(disclosure.value, child, depth + 1)
+            return out
+        if isinstance(node, list):
+            items: list[Any] = []
+            for element in node:
+                if isinstance(element, dict) and "..." in element:
+                    if len(element) != 1:
+                        raise InvalidDisclosure("an array digest object has exactly one key '...'")
+                    digest = element["..."]
+                    disclosure = self.reference(digest)
+                    if disclosure is None:
+                        continue  # RFC 9901 §7.1 step 3.3.3: drop undisclosed elements
+                    if disclosure.name is not None:
+                        raise InvalidDisclosure("an object-property disclosure is in an array")
+                    child = (*path, len(items))
+                    self.paths[digest] = child
+                    items.append(self.process(disclosure.value, child, depth + 1))
+                else:
+                    items.append(self.process(element, (*path, len(items)), depth + 1))
+            return items
+        return node
+
+
+def _sd_alg(payload: Mapping[str, Any]) -> str:
+    alg = payload.get("_sd_alg", DEFAULT_HASH)
+    if not isinstance(alg, str) or alg not in _HASHES:
+        raise UnsupportedAlgorithm(f"_sd_alg {alg!r} is not supported", field="_sd_alg")
+    return alg
+
+
+def _process_payload(
+    payload: dict[str, Any], disclosures: Sequence[str]
+) -> tuple[dict[str, Any], dict[str, Path]]:
+    """RFC 9901 §7.1 steps 3-5 on a payload whose signature has been checked (or, for the
+    holder, on its own credential). Returns the processed claims and the disclosed paths."""
+    # (3.1) the hash algorithm
+    alg = _sd_alg(payload)
+    # (3.2) decode every disclosure and compute its digest over the string as presented
+    by_digest: dict[str, Disclosure] = {}
+    for encoded in disclosures:
+        disclosure = Disclosure.parse(encoded)
+        digest = disclosure.digest(alg)
+        if digest in by_digest:
+            raise DuplicateDigest("the same disclosure is presented twice")
+        by_digest[digest] = disclosure
+    # (3.3) replace digests by disclosed claims, recursively, refusing repeats and misplacements
+    state = _Processing(by_digest, alg)
+    claims = state.process(payload, ())
+    # (3.4, 3.5) every disclosure must have been referenced
+    if state.used != by_digest.keys():
+        raise UnreferencedDisclosure("a disclosure is not referenced by any digest")
+    return claims, state.paths
+
+
+# --- presentation --------------------------------------------------------------------------------
+
+
+def present(
+    sd_jwt: str,
+    *,
+    disclose: Iterable[Sequence[str | int]] | _All,
+    kb_key: PrivateKey | None = None,
+    nonce: str | None = None,
+    aud: str | None = None,
+    iat: int | None = None,
+    kb_header: Mapping[str, Any] | None = None,
+) -> str:
+    """Build a presentation (RFC 9901 §6): the issued SD-JWT with only the disclosures on the
+    chosen claim paths, then a KB-JWT if ``kb_key`` is given (§4.3: ``typ: kb+jwt``, ``iat``,
+    ``aud``, ``nonce``, ``sd_hash``).
+
+    A path selects the claim there and everything below it; the disclosures needed to reach it
+    (hidden parents) come along. Array indexes count the elements of the fully disclosed array.
+    The holder does not verify the issuer's signature here (it has no resolver), but refuses a
+    malformed credential and an SD-JWT that already carries a KB-JWT (§7.2).
+    """
+    parsed = parse(sd_jwt)
+    if parsed.kb_jwt is not None:
+        raise InvalidInput("the issued SD-JWT already carries a KB-JWT (RFC 9901 §7.2)")
+    _header, payload_bytes, _, _ = jose.decode_unverified(parsed.issuer_jwt)
+    payload = _json.loads(payload_bytes, error=MalformedToken, what="SD-JWT claims")
+    if not isinstance(payload, dict):
+        raise MalformedToken("SD-JWT claims must be a JSON object")
+    alg = _sd_alg(payload)
+    _, paths = _process_payload(payload, parsed.disclosures)
+    if isinstance(disclose, _All):
+        chosen = list(parsed.disclosures)
+    else:
+        wanted = [tuple(p) for p in disclose]
+        chosen = [
+            encoded
+            for encoded in parsed.disclosures
+            if any(
+                _is_prefix(paths[_hash(alg, encoded)], w)
+                or _is_prefix(w, paths[_hash(alg, encoded)])
+                for w in wanted
+            )
+        ]
+    presented = "~".join((parsed.issuer_jwt, *chosen)) + "~"
+    if kb_key is None:
+        if nonce is not None or aud is not None:
+            raise InvalidInput("nonce and aud need a kb_key")
+        return presented
+    if not isinstance(nonce, str) or not isinstance(aud, str):
+        raise InvalidInput("key binding needs a string nonce and a string aud")
+    if not isinstance(iat, int) or isinstance(iat, bool):
+        raise InvalidInput("key binding needs an integer iat")
+    cnf = payload.get("cnf")
+    if (
+        isinstance(cnf, dict)
+        and isinstance(cnf.get("jwk"), dict)
+        and PublicKey.from_jwk(cnf["jwk"]) != kb_key.public_key
+    ):
+        raise InvalidInput("kb_key is not the key in the credential's cnf")
+    header = {**dict(kb_header or {}), "typ": KB_JWT_TYP}
+    claims = {"iat": iat, "aud": aud, "nonce": nonce, "sd_hash": sd_hash(presented, alg)}
+    return presented + jose.sign_compact(header, claims, kb_key)
+
+
+def _is_prefix(prefix: Sequence[Any], path: Sequence[Any]) -> bool:
+    return len(prefix) <= len(path) and tuple(path[: len(prefix)]) == tuple(prefix)
+
+
+# --- verification --------------------------------------------------------------------------------
+
+IssuerKeyResolver = Callable[[dict[str, Any], dict[str, Any]], PublicKey]
+"""Given the unverified issuer-JWT header and payload (for ``kid``/``iss``), return the key that
+issuer is known to use, or raise. The values are untrusted: use them only as lookup keys."""
+
+
+@dataclass(frozen=True, slots=True)
+class VerifiedSdJwt:
+    """A verified presentation: the processed claims (RFC 9901 §7.1 output), the issuer-JWT
+    header, the paths of the claims revealed by disclosures, and the KB-JWT claims if any."""
+
+    claims: dict[str, Any]
+    header: dict[str, Any]
+    disclosed_paths: tuple[Path, ...]
+    key_binding: dict[str, Any] | None
+
+
+def _numeric_date(claims: Mapping[str, Any], name: str, error: type[Exception]) -> float | None:
+    value = claims.get(name)
+    if value is None and name not in claims:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise error(f"{name!r} must be a NumericDate")
+    return float(value)
+
+
+def _check_validity(
+    claims: Mapping[str, Any], now: float, leeway: float, error: type[Exception]
+) -> None:
+    exp = _numeric_date(claims, "exp", error)
+    if exp is not None and now - leeway >= exp:
+        raise TokenExpired("the token has expired", field="exp")
+    nbf = _numeric_date(claims, "nbf", error)
+    if nbf is not None and now + leeway < nbf:
+        raise TokenNotYetValid("the token is not valid yet", field="nbf")
+    _numeric_date(claims, "iat", error)
+
+
+def verify(
+    presentation: str,
+    issuer_key_resolver: IssuerKeyResolver,
+    *,
+    expected_typ: str | None,
+    now: float,
+    require_kb: bool = True,
+    expected_aud: str | None = None,
+    expected_nonce: str | None = None,
+    leeway: float = DEFAULT_LEEWAY,
+    kb_max_age: float = DEFAULT_KB_MAX_AGE,
+    required_claims: Collection[str] = (),
+    allowed_algs: Collection[Algorithm | str] = jose.ALL_ALGORITHMS,
+) -> VerifiedSdJwt:
+    """Verify an SD-JWT or SD-JWT+KB (RFC 9901 §7.1, §7.3) and return the processed payload.
+
+    Whether key binding is required is the caller's policy (``require_kb``), never inferred from
+    the input. A KB-JWT that is present is always checked, so ``expected_nonce``/``expected_aud``
+    are needed whenever one may be present. ``now`` is seconds since the epoch.
+    """
+    if not 0 <= leeway <= 300:
+        raise InvalidInput("leeway must be between 0 and 300 seconds")
+    # (7.3.1) separate the presentation; the policy decides on KB before looking at it
+    parsed = parse(presentation)
+    if require_kb and parsed.kb_jwt is None:
+        raise KeyBindingMissing("key binding is required but no KB-JWT was presented")
+    if parsed.kb_jwt is not None and (expected_nonce is None or expected_aud is None):
+        raise KeyBindingInvalid("a KB-JWT was presented but no nonce/audience is expected")
+
+    # (7.1.2) the issuer-signed JWT: algorithm allow-list, typ, the issuer's key, the signature
+    header, unverified, _, _ = jose.decode_unverified(parsed.issuer_jwt)
+    unverified_claims = _json.loads(unverified, error=MalformedToken, what="SD-JWT claims")
+    if not isinstance(unverified_claims, dict):
+        raise MalformedToken("SD-JWT claims must be a JSON object")
+    key = issuer_key_resolver(header, unverified_claims)
+    header, payload = jose.verify_compact(
+        parsed.issuer_jwt, key, allowed_algs=allowed_algs, expected_typ=expected_typ
+    )
+
+    # (7.1.3) disclosures: digests, references, names, duplicates, unreferenced
+    claims, paths = _process_payload(payload, parsed.disclosures)
+
+    # (7.1.5) validity claims after processing
+    _check_validity(claims, now, leeway, MalformedToken)
+    missing = [name for name in required_claims if name not in claims]
+    if missing:
+        raise InvalidCredential(f"required claims are missing: {missing}")
+
+    # (7.3.5) the KB-JWT
+    kb_claims = None
+    if parsed.kb_jwt is not None:
+        kb_claims = _verify_kb_jwt(
+            parsed.kb_jwt,
+            parsed.sd_jwt,
+            claims,
+            alg=_sd_alg(payload),
+            expected_aud=expected_aud,
+            expected_nonce=expected_nonce,
+            now=now,
+            leeway=leeway,
+            max_age=kb_max_age,
+            allowed_algs=allowed_algs,
+        )
+    return VerifiedSdJwt(claims, header, tuple(paths.values()), kb_claims)
+
+
+def _verify_kb_jwt(
+    kb_jwt: str,
+    presented: str,
+    claims: Mapping[str, Any],
+    *,
+    alg: str,
+    expected_aud: str | None,
+    expected_nonce: str | None,
+    now: float,
+    leeway: float,
+    max_age: float,
+    allowed_algs: Collection[Algorithm | str],
+) -> dict[str, Any]:
+    # (1) the holder's key: cnf.jwk of the credential (RFC 7800); weak keys refused by from_jwk
+    cnf = claims.get("cnf")
+    if not isinstance(cnf, dict) or not isinstance(cnf.get("jwk"), dict):
+        raise KeyBindingInvalid("the credential has no cnf.jwk to check key binding with")
+    holder_key = PublicKey.from_jwk(cnf["jwk"])
+    # (2) typ kb+jwt, algorithm, signature by the holder key
+    _, kb = jose.verify_compact(
+        kb_jwt, holder_key, allowed_algs=allowed_algs, expected_typ=KB_JWT_TYP
+    )
+    # (3) iat within the window
+    iat = kb.get("iat")
+    if isinstance(iat, bool) or not isinstance(iat, int | float):
+        raise KeyBindingInvalid("KB-JWT iat must be a NumericDate", field="iat")
+    if iat > now + leeway:
+        raise KeyBindingInvalid("KB-JWT iat is in the future", field="iat")
+    if iat < now - max_age - leeway:
+        raise KeyBindingInvalid("KB-JWT iat is too old", field="iat")
+    _check_validity(kb, now, leeway, KeyBindingInvalid)
+    # (4) nonce and aud: single strings, exact matches
+    nonce, aud = kb.get("nonce"), kb.get("aud")
+    if not isinstance(nonce, str) or not hmac.compare_digest(
+        nonce.encode(), str(expected_nonce).encode()
+    ):
+        raise NonceMismatch("KB-JWT nonce does not match", field="nonce")
+    if not isinstance(aud, str) or aud != expected_aud:
+        raise AudienceMismatch("KB-JWT aud must be exactly the expected audience", field="aud")
+    # (5) sd_hash over the exact presented SD-JWT
+    presented_hash = kb.get("sd_hash")
+    if not isinstance(presented_hash, str):
+        raise KeyBindingInvalid("KB-JWT has no sd_hash", field="sd_hash")
+    if not hmac.compare_digest(presented_hash.encode(), sd_hash(presented, alg).encode()):
+        raise SdHashMismatch("KB-JWT sd_hash does not match the presented SD-JWT")
+    return kb
+
+
+def verify_sd_jwt_vc(
+    presentation: str,
+    issuer_key_resolver: IssuerKeyResolver,
+    *,
+    now: float,
+    require_kb: bool = True,
+    expected_aud: str | None = None,
+    expected_nonce: str | None = None,
+    leeway: float = DEFAULT_LEEWAY,
+    kb_max_age: float = DEFAULT_KB_MAX_AGE,
+    required_claims: Collection[str] = (),
+    allowed_algs: Collection[Algorithm | str] = jose.ALL_ALGORITHMS,
+) -> VerifiedSdJwt:
+    """``verify`` with the SD-JWT VC rules: ``typ: dc+sd-jwt``; ``vct`` and ``iss`` strings;
+    ``cnf`` and ``status`` objects when present; and none of ``NEVER_DISCLOSABLE_VC_CLAIMS`` (or
+    anything below them) revealed by a disclosure."""
+    result = verify(
+        presentation,
+        issuer_key_resolver,
+        expected_typ=SD_JWT_VC_TYP,
+        now=now,
+        require_kb=require_kb,
+        expected_aud=expected_aud,
+        expected_nonce=expected_nonce,
+        leeway=leeway,
+        kb_max_age=kb_max_age,
+        required_claims=required_claims,
+        allowed_algs=allowed_algs,
+    )
+    for path in result.disclosed_paths:
+        if path[0] in NEVER_DISCLOSABLE_VC_CLAIMS:
+            raise InvalidCredential(f"SD-JWT VC claim {path[0]!r} must not be disclosable")
+    claims = result.claims
+    for name in ("vct", "iss"):
+        if not isinstance(claims.get(name), str) or not claims[name]:
+            raise InvalidCredential(f"SD-JWT VC requires a {name!r} string", field=name)
+    for name in ("cnf", "status"):
+        if name in claims and not isinstance(claims[name], dict):
+            raise InvalidCredential(f"SD-JWT VC {name!r} must be an object", field=name)
+    if "vct#integrity" in claims and not isinstance(claims["vct#integrity"], str):
+        raise InvalidCredential("vct#integrity must be a string", field="vct#integrity")
+    return result
