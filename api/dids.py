@@ -10,8 +10,14 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, request
 
+import errors
+from api import schemas
+from api.auth import Role, current_key, require_role
 from api.context import node
-from api.inputs import raw_path_tail
+from api.inputs import json_body, raw_path_tail
+from identity.did import parse_did
+from node.dids import anchor_did_log, did_log_lines, lookup_did_log
+from storage import AuditEvent
 
 __all__ = ["RESOLUTION_STATUS", "blueprint"]
 
@@ -59,3 +65,51 @@ def resolve(did: str) -> Response:
     response = jsonify(body)
     response.headers["Content-Type"] = RESULT_MEDIA_TYPE
     return response
+
+
+# --- did:webvh logs ------------------------------------------------------------------------------
+
+JSONL = "text/jsonl; charset=utf-8"
+
+
+def _jsonl(lines: list[str]) -> Response:
+    response = Response("".join(line + "\n" for line in lines))
+    response.headers["Content-Type"] = JSONL
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+@blueprint.get("/.well-known/did.jsonl")
+def institution_did_log() -> Response:
+    """The institution's did.jsonl where did:webvh resolution looks for a domain-level DID."""
+    here = node()
+    return _jsonl(did_log_lines(here.registry.log, here.institution.did))
+
+
+@blueprint.get("/registry/dids/<path:did>")
+def anchored_did_log(did: str) -> Response:
+    """A DID's log as anchored in this node's registry (or a verified mirror)."""
+    did = raw_path_tail(did)
+    parse_did(did)
+    lines = lookup_did_log(node(), did)
+    if not lines:
+        raise errors.DidNotFound(f"no DID log for {did} in the registry")
+    return _jsonl(lines)
+
+
+@blueprint.post("/registry/dids")
+@require_role(Role.BROKER)
+def anchor_did() -> tuple[Response, int]:
+    """Anchor a client's did:webvh log (signed by the client's update key) in the registry."""
+    body = json_body(schemas.DID_ANCHOR)
+    here = node()
+    lines = [line for line in body["did_log"].splitlines() if line.strip()]
+    if not lines:
+        raise errors.InvalidValue("did_log has no entries", field="did_log")
+    with here.store.transaction():
+        indexes = anchor_did_log(here, body["did"], lines)
+        here.store.record_event(AuditEvent(
+            here.now(), current_key().name, "did.anchor", body["did"], {"indexes": indexes}
+        ))
+    return jsonify({"did": body["did"], "anchored": indexes,
+                    "entries": len(lines)}), 201

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from api import schemas
+from identity import did_webvh
+from identity.keys import KeyType, PrivateKey
 from node.mirror import MirrorConfig, mirror_id, sync
 from registry.entries import EntryType, sign_entry
 
@@ -251,6 +253,44 @@ OPERATIONS += [
         request_schema={"type": "string"}, request_media_type="text/plain",
         request_example="old 0\n\nbroker.example/registry\n1\n" + _HASH_EXAMPLE + "\n\n",
         live_example=_witness_own_log,
+    ),
+]
+
+
+def _client_did_log(app: Flask) -> dict[str, Any]:
+    """A wallet's did:webvh log: its own update key, keys and services only."""
+    node = app.extensions["kyc"]
+    key = PrivateKey.generate(KeyType.ED25519)
+    did, genesis = did_webvh.create("wallet.example", None, key, now=node.clock())
+    return {"body": {"did": did, "did_log": did_webvh.entry_line(genesis) + "\n"}}
+
+
+_JSONL = "text/jsonl; charset=utf-8"
+
+OPERATIONS += [
+    Operation(
+        "GET", "/.well-known/did.jsonl", "The institution's did:webvh log (did.jsonl)", "dids",
+        {200: Response("did.jsonl", None, _JSONL)}, 200,
+    ),
+    Operation(
+        "GET", "/registry/dids/{did}", "A DID's did:webvh log as anchored in the registry",
+        "dids",
+        {200: Response("did.jsonl", None, _JSONL),
+         404: Response("Not anchored here", schemas.ERROR)}, 200,
+        path_parameters={"did": ({"type": "string", "maxLength": 2048},
+                                 "did:webvh:QmExample:wallet.example")},
+        live_example=lambda app: {"path": {"did": app.extensions["kyc"].institution.did}},
+    ),
+    Operation(
+        "POST", "/registry/dids",
+        "Anchor a client's did:webvh log (new entries only; history cannot be rewritten)", "dids",
+        {201: Response("Anchored", schemas.DID_ANCHORED), **_ERRORS,
+         409: Response("Does not extend the anchored history", schemas.ERROR),
+         422: Response("The log does not verify", schemas.ERROR)}, 201,
+        roles=("broker",), request_schema=schemas.DID_ANCHOR,
+        request_example={"did": "did:webvh:QmExample:wallet.example",
+                         "did_log": '{"versionId": "1-Qm...", "...": "..."}\n'},
+        live_example=_client_did_log,
     ),
 ]
 

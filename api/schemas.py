@@ -194,3 +194,21 @@ REGISTRY_POLICY: Schema = {
         "witnesses": {"type": "array"},
     },
 }
+
+DID_ANCHOR: Schema = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["did", "did_log"],
+    "properties": {
+        "did": {"type": "string", "pattern": "^did:webvh:", "maxLength": 2048},
+        "did_log": {"type": "string", "minLength": 1, "maxLength": 1_000_000,
+                    "description": "The DID's whole did.jsonl, signed by its update keys"},
+    },
+}
+
+DID_ANCHORED: Schema = {
+    "type": "object",
+    "required": ["did", "anchored", "entries"],
+    "properties": {"did": {"type": "string"}, "anchored": {"type": "array",
+                   "items": {"type": "integer"}}, "entries": {"type": "integer"}},
+}

@@ -14,9 +14,9 @@ from datetime import UTC, datetime
 
 from config import Config
 from identity import did_webvh
-from identity.keys import KeyType, PublicKey
 from identity.resolver import Resolver
 from node.dids import anchor_did_log, did_domain, make_registry_resolver, node_services
+from node.keys import DID_KEYS, ISSUING_KEYS, REGISTRY_KEYS, issuing_keys
 from node.mirror import list_mirrors, open_mirror_log
 from node.registry import RegistryService
 from registry.log import Log
@@ -35,25 +35,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-# The institution's signing keys, by role. Ed25519 signs by default; P-256 (ES256) is there for
-# wallets and ecosystems (HAIP, EUDI) that only accept ES256.
-ISSUING_KEYS: dict[str, KeyType] = {
-    "issuing-ed25519": KeyType.ED25519,
-    "issuing-p256": KeyType.P256,
-}
-# Registry keys, one per job, so that compromising one does not give the others: the log's
-# checkpoint key, this node's witness cosigning key, its governance key, and the key it signs its
-# own registry entries with as a writer. All Ed25519 (C2SP notes and cosignature/v1).
-REGISTRY_KEYS: dict[str, KeyType] = {
-    "registry-log": KeyType.ED25519,
-    "registry-witness": KeyType.ED25519,
-    "registry-governance": KeyType.ED25519,
-    "registry-writer": KeyType.ED25519,
-}
-# The did:webvh update key: signs the institution's DID log entries, nothing else.
-DID_KEYS: dict[str, KeyType] = {"did-update": KeyType.ED25519}
-
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
@@ -117,11 +98,6 @@ def open_node(config: Config, clock: Callable[[], datetime] = utc_now) -> Node:
         if genesis is not None:
             anchor_did_log(node, node.institution.did, [genesis])
     return node
-
-
-def issuing_keys(node: Node) -> dict[str, PublicKey]:
-    """The institution's current issuing keys, by role."""
-    return {role: node.keyring.public_key(node.keyring.current(role)) for role in ISSUING_KEYS}
 
 
 def _ensure_institution(node: Node) -> dict[str, object] | None:

@@ -13,6 +13,7 @@ from identity import did_key
 from identity.did import parse_did
 from identity.keys import KeyType, PublicKey
 from node import Node
+from node.dids import deactivate_institution_did, rotate_issuing_keys
 from node.mirror import MirrorConfig, sync
 from node.peers import publish_cosignatures
 from registry.cosignature import CosignatureVerifier
@@ -20,7 +21,7 @@ from registry.entries import ROLES
 from registry.governance import GovernancePolicy
 from registry.note import Ed25519Verifier
 
-__all__ = ["registry_cli", "witness_cli"]
+__all__ = ["did_cli", "registry_cli", "witness_cli"]
 
 
 def _fail(exc: errors.Error) -> click.ClickException:
@@ -191,3 +192,36 @@ def _registry_key(did: str, given: str | None) -> PublicKey:
     if key.key_type is not KeyType.ED25519:
         raise errors.InvalidValue("registry keys are Ed25519")
     return key
+
+
+def did_cli(get_node: Callable[[], Node]) -> click.Group:
+    group = click.Group("did", help="The institution's did:webvh DID.")
+
+    @group.command("show")
+    def show() -> None:
+        """Print the DID and its current DID document."""
+        node = get_node()
+        result = node.resolver.resolve(node.institution.did)
+        click.echo(node.institution.did)
+        click.echo(json.dumps(result.did_document, indent=2))
+
+    @group.command("rotate-keys")
+    def rotate_keys() -> None:
+        """Replace the issuing keys; old credentials keep verifying, new ones use the new keys."""
+        try:
+            version = rotate_issuing_keys(get_node())
+        except errors.Error as exc:
+            raise _fail(exc) from exc
+        click.echo(f"rotated the issuing keys: DID version {version}")
+
+    @group.command("deactivate")
+    @click.confirmation_option(prompt="Deactivate this institution's DID for good?")
+    def deactivate() -> None:
+        """Deactivate the DID: its keys then verify nothing new. Cannot be undone."""
+        try:
+            version = deactivate_institution_did(get_node())
+        except errors.Error as exc:
+            raise _fail(exc) from exc
+        click.echo(f"deactivated: DID version {version}")
+
+    return group

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import ipaddress
-import json
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -21,6 +20,7 @@ from identity import did_jwk, did_key, did_webvh
 from identity.did import parse_did_url
 from identity.keys import PublicKey
 from identity.resolver import ResolutionResult
+from node.keys import ISSUING_KEYS, issuing_keys
 from registry import merkle
 from registry.entries import EntryType, parse_entry
 from registry.log import Admitted, Log
@@ -31,13 +31,17 @@ if TYPE_CHECKING:
 __all__ = [
     "NODE_SERVICE_TYPE",
     "anchor_did_log",
+    "deactivate_institution_did",
     "did_domain",
     "did_log_lines",
+    "lookup_did_log",
     "make_registry_resolver",
     "resolve_key",
+    "rotate_issuing_keys",
 ]
 
 NODE_SERVICE_TYPE = "KycIdentityNode"
+_ENTRY_ORDER = ("versionId", "versionTime", "parameters", "state", "proof")
 NODE_SERVICE_ID = "#kyc-node"
 
 
@@ -58,8 +62,9 @@ def did_domain(public_url: str) -> tuple[str, int | None, list[str]]:
         host = "node.localhost"
     default_port = 443 if parts.scheme == "https" else 80
     port = parts.port if parts.port not in (None, default_port) else None
-    path = [p for p in parts.path.split("/") if p]
-    return host, port, path
+    # Domain-level DIDs only: did.jsonl is then served at /.well-known/did.jsonl, so a node is
+    # expected at the root of its domain.
+    return host, port, []
 
 
 def node_services(public_url: str) -> list[dict[str, str]]:
@@ -77,7 +82,9 @@ def _chain(log: Log, did: str) -> list[tuple[int, dict[str, Any]]]:
             break
         entry = parse_entry(data)
         if entry.type is EntryType.DID_ENTRY:
-            chain.append((index, dict(entry.payload["log_entry"])))
+            stored = entry.payload["log_entry"]
+            # The registry keeps JCS (sorted) form; serve the members in the spec's order.
+            chain.append((index, {k: stored[k] for k in _ENTRY_ORDER if k in stored}))
     return chain
 
 
@@ -104,13 +111,18 @@ def _find(node: Node, did: str) -> tuple[Log, list[tuple[int, dict[str, Any]]]] 
     return None
 
 
+def lookup_did_log(node: Node, did: str) -> list[str]:
+    """The DID's did.jsonl lines from this node's log, else from a verified mirror."""
+    found = _find(node, did)
+    return [] if found is None else [did_webvh.entry_line(e) for _i, e in found[1]]
+
+
 def make_registry_resolver(node: Node) -> Callable[[str, Mapping[str, str]], ResolutionResult]:
     """did:webvh resolution from the registry, with the version's registry index and its
     inclusion proof against the current checkpoint in the document metadata."""
 
     def lookup(did: str) -> list[str] | None:
-        found = _find(node, did)
-        return None if found is None else [did_webvh.entry_line(e) for _i, e in found[1]]
+        return lookup_did_log(node, did) or None
 
     base = did_webvh.make_webvh_resolver(lookup, node.clock)
 
@@ -155,12 +167,12 @@ def anchor_did_log(node: Node, did: str, lines: Sequence[str | Mapping[str, Any]
     The anchored chain must be a prefix of ``lines`` (a DID's history cannot be rewritten), and
     every document must hold only keys and services. Returns the new entries' indexes.
     """
-    entries = [json.loads(line) if isinstance(line, str) else dict(line) for line in lines]
-    verified = did_webvh.verify_log(entries, now=node.clock())
+    verified = did_webvh.verify_log(list(lines), now=node.clock())
     if verified.error is not None:
         raise verified.error
     if did not in verified.dids:
         raise errors.InvalidValue(f"the log is not the log of {did}")
+    entries = [version.entry for version in verified.versions]
     anchored = [e for _i, e in _chain(node.registry.log, did)]
     if entries[: len(anchored)] != anchored:
         raise errors.Conflict(
@@ -173,6 +185,38 @@ def anchor_did_log(node: Node, did: str, lines: Sequence[str | Mapping[str, Any]
         )
         indexes.append(admitted.index)
     return indexes
+
+
+# --- the institution's own DID -----------------------------------------------------------------
+
+
+def rotate_issuing_keys(node: Node) -> str:
+    """Retire the issuing keys, create new ones, and publish a DID version holding only the new
+    ones. Credentials signed before keep verifying: their key was valid at their ``iat``.
+    Returns the new versionId."""
+    did = node.institution.did
+    with node.store.transaction():
+        for role, kind in ISSUING_KEYS.items():
+            node.keyring.rotate(role, kind, node.now())
+        lines = did_log_lines(node.registry.log, did)
+        entry = did_webvh.update(
+            lines, node.keyring.private_key("did-update"),
+            keys=list(issuing_keys(node).values()),
+            services=node_services(node.config.public_url), now=node.clock(),
+        )
+        anchor_did_log(node, did, [*lines, did_webvh.entry_line(entry)])
+    return str(entry["versionId"])
+
+
+def deactivate_institution_did(node: Node) -> str:
+    """Deactivate the institution's DID for good (its keys then verify nothing new)."""
+    did = node.institution.did
+    with node.store.transaction():
+        lines = did_log_lines(node.registry.log, did)
+        entries = did_webvh.deactivate(lines, node.keyring.private_key("did-update"),
+                                       now=node.clock())
+        anchor_did_log(node, did, [*lines, *(did_webvh.entry_line(e) for e in entries)])
+    return str(entries[-1]["versionId"])
 
 
 # --- keys valid at a time ----------------------------------------------------------------------

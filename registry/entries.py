@@ -239,8 +239,65 @@ def _check_payload(entry_type: EntryType, subject: str, payload: Mapping[str, An
     elif entry_type is EntryType.DID_ENTRY:
         _exact_keys(payload, {"log_entry"}, "payload")
         parse_did(subject)
-        if not isinstance(payload["log_entry"], dict):
-            raise WrongType("payload.log_entry must be a did:webvh log entry object")
+        _check_did_log_entry(payload["log_entry"])
+
+
+# did:webvh v1.0 log entry members and parameters; DID documents may hold keys and services only.
+_LOG_ENTRY_KEYS = {"versionId", "versionTime", "parameters", "state", "proof"}
+_PARAMETER_KEYS = {"method", "scid", "updateKeys", "nextKeyHashes", "portable", "deactivated",
+                   "witness", "watchers", "ttl"}
+_DOCUMENT_KEYS = {"@context", "id", "controller", "alsoKnownAs", "verificationMethod",
+                  "authentication", "assertionMethod", "keyAgreement", "capabilityInvocation",
+                  "capabilityDelegation", "service"}
+_METHOD_KEYS = {"id", "type", "controller", "publicKeyMultibase", "publicKeyJwk"}
+_SERVICE_KEYS = {"id", "type", "serviceEndpoint"}
+_ENDPOINT = re.compile(r"(https?://|did:)[^\s]{1,2040}")
+
+
+def _check_did_log_entry(entry: Any) -> None:
+    """The shape of a did:webvh log entry whose document carries nothing but keys and services.
+
+    The did:webvh rules themselves (SCID, hash chain, proofs) are checked by whoever anchors or
+    resolves the log; this check keeps personal data out of the registry.
+    """
+    if not isinstance(entry, dict):
+        raise WrongType("payload.log_entry must be a did:webvh log entry object")
+    _subset(entry, _LOG_ENTRY_KEYS, "log_entry")
+    parameters = entry.get("parameters", {})
+    if not isinstance(parameters, dict):
+        raise WrongType("log_entry.parameters must be an object")
+    _subset(parameters, _PARAMETER_KEYS, "log_entry.parameters")
+    document = entry.get("state", {})
+    if not isinstance(document, dict):
+        raise WrongType("log_entry.state must be a DID document")
+    _subset(document, _DOCUMENT_KEYS, "DID document")
+    for did in document.get("alsoKnownAs", []):
+        if not isinstance(did, str) or not did.startswith("did:"):
+            raise InvalidValue("alsoKnownAs may only name DIDs")
+    for method in document.get("verificationMethod", []):
+        if not isinstance(method, dict):
+            raise WrongType("verification methods must be objects")
+        _subset(method, _METHOD_KEYS, "verification method")
+    for relationship in ("authentication", "assertionMethod", "keyAgreement",
+                         "capabilityInvocation", "capabilityDelegation"):
+        for item in document.get(relationship, []):
+            if isinstance(item, dict):
+                _subset(item, _METHOD_KEYS, relationship)
+            elif not isinstance(item, str):
+                raise WrongType(f"{relationship} items must be references or methods")
+    for service in document.get("service", []):
+        if not isinstance(service, dict):
+            raise WrongType("services must be objects")
+        _subset(service, _SERVICE_KEYS, "service")
+        endpoint = service.get("serviceEndpoint")
+        if not isinstance(endpoint, str) or not _ENDPOINT.fullmatch(endpoint):
+            raise InvalidValue("a service endpoint must be one http(s) URL or DID")
+
+
+def _subset(value: Mapping[str, Any], allowed: set[str], what: str) -> None:
+    extra = set(value) - allowed
+    if extra:
+        raise InvalidValue(f"{what} has fields that may not enter the registry: {sorted(extra)}")
 
 
 def _did_subject(payload: Mapping[str, Any], subject: str) -> None:

@@ -204,3 +204,42 @@ def test_policy_validation() -> None:
         GovernancePolicy((PrivateKey.generate(KeyType.P256).public_key,), threshold=1)
     policy = GovernancePolicy((key,), 1)
     assert GovernancePolicy.from_json(policy.to_json()) == policy
+
+
+def _did_entry(log_entry: dict) -> bytes:
+    key = _key()
+    entry = sign_entry(
+        log=LOG, entry_type=EntryType.DID_ENTRY, subject="did:webvh:QmX:example.com", prev=None,
+        time=TIME, nonce=b"\x05" * 16, payload={"log_entry": log_entry},
+        writer=did_from_public_key(key.public_key), keys=[key],
+    )
+    return entry.data
+
+
+GOOD_LOG_ENTRY = {
+    "versionId": "1-QmX", "versionTime": TIME, "parameters": {"method": "did:webvh:1.0"},
+    "state": {"@context": ["https://www.w3.org/ns/did/v1"], "id": "did:webvh:QmX:example.com",
+              "verificationMethod": [{"id": "did:webvh:QmX:example.com#k", "type": "Multikey",
+                                      "controller": "did:webvh:QmX:example.com",
+                                      "publicKeyMultibase": "z6Mk"}],
+              "service": [{"id": "#n", "type": "KycIdentityNode",
+                           "serviceEndpoint": "https://example.com"}]},
+    "proof": [],
+}
+
+
+def test_did_entries_carry_keys_and_services_only() -> None:
+    parse_entry(_did_entry(GOOD_LOG_ENTRY))
+    for change in (
+        lambda e: e["state"].update(name="Alice Example"),
+        lambda e: e["state"].update(birthDate="1990-01-01"),
+        lambda e: e["state"]["verificationMethod"][0].update(email="a@example.com"),
+        lambda e: e["state"]["service"][0].update(serviceEndpoint="mailto:alice@example.com"),
+        lambda e: e["state"].update(alsoKnownAs=["https://social.example/@alice"]),
+        lambda e: e["parameters"].update(note="Alice's phone"),
+        lambda e: e.update(extra=1),
+    ):
+        changed = json.loads(json.dumps(GOOD_LOG_ENTRY))
+        change(changed)
+        with pytest.raises(errors.InvalidInput):
+            parse_entry(_did_entry(changed))
