@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).parent.parent
-DOMAIN_PACKAGES = ["identity", "credentials", "registry"]
+DOMAIN_PACKAGES = ["identity", "credentials", "registry", "kyc"]
 FORBIDDEN_IN_DOMAIN = {
     "flask",
     "werkzeug",
