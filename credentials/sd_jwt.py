@@ -379,8 +379,9 @@ def issue(
     ``claims`` mark selectively disclosable parts with ``SD``, or ``sd_paths`` names them (see
     ``mark_paths``). ``holder_key`` adds ``cnf: {"jwk": ...}`` for key binding. Salts are 128 bits
     from ``randbytes`` (``salt_source``, if given, supplies the salt strings instead: for
-    reproducing published examples, never in production); each object or array that has hidden parts gets a number of decoy digests
-    drawn uniformly from the ``decoys`` range. ``_sd_alg`` is ``sha-256``.
+    reproducing published examples, never in production); each object or array that has hidden
+    parts gets a number of decoy digests drawn uniformly from the ``decoys`` range. ``_sd_alg``
+    is ``sha-256``.
     """
     if not isinstance(claims, Mapping):
         raise InvalidInput("SD-JWT claims must be an object")
