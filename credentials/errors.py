@@ -12,6 +12,7 @@ from errors import Conflict, InvalidInput, VerificationFailed
 __all__ = [
     "AudienceMismatch",
     "DuplicateDigest",
+    "HolderMismatch",
     "InvalidCredential",
     "InvalidDisclosure",
     "InvalidStatusList",
@@ -151,3 +152,9 @@ class IssuerMismatch(VerificationFailed):
     """Two statements of the issuer disagree (JWT ``iss`` vs VC ``issuer``)."""
 
     code = "issuer_mismatch"
+
+
+class HolderMismatch(VerificationFailed):
+    """A presented credential is not bound to the presenter (``cnf`` key or subject id)."""
+
+    code = "holder_mismatch"
