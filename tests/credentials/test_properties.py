@@ -1,0 +1,210 @@
+"""Hypothesis properties: disclosures round-trip; issue -> present -> verify yields exactly the
+disclosed claims plus the always-visible ones, for any subset; any tampering is refused with a
+project error; status lists behave like a plain map in both bit orders and survive encoding; the
+allocator never hands out an index twice."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from credentials import jose, sd_jwt
+from credentials import status_list as sl
+from credentials.errors import StatusListFull
+from credentials.sd_jwt import SD, Disclosure
+from errors import Error
+from identity.keys import KeyType, PrivateKey
+
+ISSUER = PrivateKey.from_private_bytes(KeyType.ED25519, bytes(range(32)))
+HOLDER = PrivateKey.from_private_bytes(KeyType.P256, bytes(31) + b"\x03")
+NOW = 1_750_000_000
+
+json_scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**53), max_value=2**53)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=20)
+)
+json_values = st.recursive(
+    json_scalars,
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4)
+    ),
+    max_leaves=12,
+)
+names = st.text(min_size=1, max_size=12).filter(lambda n: n not in ("_sd", "...", "_sd_alg"))
+
+
+@settings(deadline=None)
+@given(salt=st.text(min_size=1, max_size=30), name=st.none() | names, value=json_values)
+def test_disclosure_round_trip(salt: str, name: str | None, value: Any) -> None:
+    created = Disclosure.create(salt, name, value)
+    parsed = Disclosure.parse(created.encoded)
+    assert (parsed.salt, parsed.name, parsed.value) == (salt, name, value)
+    assert parsed.digest() == created.digest()
+
+
+@st.composite
+def credentials(draw: st.DrawFn) -> tuple[dict[Any, Any], dict[str, Any], list[tuple[Any, ...]]]:
+    """(claims with SD markers, expected processed claims for the chosen subset, chosen paths)."""
+    plain = draw(st.dictionaries(names, json_values, max_size=4))
+    hidden = draw(st.dictionaries(names, json_values, max_size=5))
+    assume(not set(plain) & set(hidden) and "cnf" not in plain and "cnf" not in hidden)
+    elements = draw(st.lists(st.tuples(st.booleans(), json_values), max_size=5))
+    claims: dict[Any, Any] = dict(plain)
+    claims.update({SD(k): v for k, v in hidden.items()})
+    claims["items"] = [SD(v) if is_hidden else v for is_hidden, v in elements]
+    chosen_names = draw(st.sets(st.sampled_from(sorted(hidden))) if hidden else st.just(set()))
+    chosen_items = draw(
+        st.sets(st.sampled_from(range(len(elements)))) if elements else st.just(set())
+    )
+    expected = dict(plain)
+    expected.update({k: hidden[k] for k in chosen_names})
+    expected["items"] = [
+        v for i, (is_hidden, v) in enumerate(elements) if not is_hidden or i in chosen_items
+    ]
+    paths = [(k,) for k in chosen_names] + [("items", i) for i in chosen_items]
+    return claims, expected, paths
+
+
+@settings(deadline=None, max_examples=60, suppress_health_check=[HealthCheck.filter_too_much])
+@given(case=credentials(), decoys=st.integers(min_value=0, max_value=3))
+def test_issue_present_verify_yields_exactly_the_disclosed_claims(
+    case: tuple[dict[Any, Any], dict[str, Any], list[tuple[Any, ...]]], decoys: int
+) -> None:
+    claims, expected, paths = case
+    issued = sd_jwt.issue(
+        claims, ISSUER, header={"typ": "t"}, holder_key=HOLDER.public_key, decoys=(0, decoys)
+    )
+    shown = sd_jwt.present(issued, disclose=paths, kb_key=HOLDER, nonce="n", aud="a", iat=NOW)
+    result = sd_jwt.verify(
+        shown,
+        lambda h, c: ISSUER.public_key,
+        expected_typ="t",
+        now=NOW,
+        expected_nonce="n",
+        expected_aud="a",
+    )
+    assert result.claims == {**expected, "cnf": {"jwk": HOLDER.public_key.to_jwk()}}
+
+
+@settings(deadline=None, max_examples=60, suppress_health_check=[HealthCheck.filter_too_much])
+@given(case=credentials(), data=st.data())
+def test_dropping_or_altering_a_disclosure_is_refused(
+    case: tuple[dict[Any, Any], dict[str, Any], list[tuple[Any, ...]]], data: st.DataObject
+) -> None:
+    claims, _, _ = case
+    issued = sd_jwt.issue(claims, ISSUER, header={"typ": "t"}, holder_key=HOLDER.public_key)
+    shown = sd_jwt.present(issued, disclose=sd_jwt.ALL, kb_key=HOLDER, nonce="n", aud="a", iat=NOW)
+    parsed = sd_jwt.parse(shown)
+    assume(parsed.disclosures)
+    index = data.draw(st.integers(min_value=0, max_value=len(parsed.disclosures) - 1))
+    original = Disclosure.parse(parsed.disclosures[index])
+    altered = Disclosure.create(original.salt + "x", original.name, original.value).encoded
+    for disclosures in (
+        parsed.disclosures[:index] + parsed.disclosures[index + 1 :],
+        (*parsed.disclosures[:index], altered, *parsed.disclosures[index + 1 :]),
+    ):
+        tampered = "~".join((parsed.issuer_jwt, *disclosures, parsed.kb_jwt or ""))
+        with pytest.raises(Error):
+            sd_jwt.verify(
+                tampered,
+                lambda h, c: ISSUER.public_key,
+                expected_typ="t",
+                now=NOW,
+                expected_nonce="n",
+                expected_aud="a",
+            )
+
+
+_SHOWN = sd_jwt.present(
+    sd_jwt.issue(
+        {"iss": "i", SD("a"): {SD("b"): [SD(1), 2]}, "l": [SD("x")]},
+        ISSUER,
+        header={"typ": "t"},
+        holder_key=HOLDER.public_key,
+    ),
+    disclose=sd_jwt.ALL,
+    kb_key=HOLDER,
+    nonce="n",
+    aud="a",
+    iat=NOW,
+)
+
+
+@settings(deadline=None, max_examples=200)
+@given(position=st.integers(min_value=0, max_value=len(_SHOWN) - 1), char=st.characters())
+def test_any_character_change_is_refused_with_a_project_error(position: int, char: str) -> None:
+    assume(_SHOWN[position] != char)
+    mutated = _SHOWN[:position] + char + _SHOWN[position + 1 :]
+    with pytest.raises(Error):
+        sd_jwt.verify(
+            mutated,
+            lambda h, c: ISSUER.public_key,
+            expected_typ="t",
+            now=NOW,
+            expected_nonce="n",
+            expected_aud="a",
+        )
+
+
+@settings(deadline=None)
+@given(claims=st.dictionaries(st.text(max_size=8), json_values, max_size=6))
+def test_jws_round_trip(claims: dict[str, Any]) -> None:
+    token = jose.sign_compact({"typ": "x+jwt"}, claims, HOLDER)
+    assert jose.verify_compact(token, HOLDER.public_key, expected_typ="x+jwt")[1] == claims
+
+
+@settings(deadline=None, max_examples=50)
+@given(
+    bits=st.sampled_from([1, 2, 4, 8]),
+    order=st.sampled_from(list(sl.BitOrder)),
+    size=st.integers(min_value=1, max_value=3000),
+    data=st.data(),
+)
+def test_status_list_set_get_encode_decode(
+    bits: int, order: sl.BitOrder, size: int, data: st.DataObject
+) -> None:
+    statuses = sl.StatusList(size, bits, order)
+    model: dict[int, int] = {}
+    writes = data.draw(
+        st.lists(st.tuples(st.integers(0, size - 1), st.integers(0, (1 << bits) - 1)), max_size=40)
+    )
+    for index, value in writes:
+        statuses.set(index, value)
+        model[index] = value
+    for index in range(size):
+        assert statuses.get(index) == model.get(index, 0)
+    expected = {i: v for i, v in sorted(model.items()) if v}
+    assert dict(statuses.nonzero()) == expected
+    if order is sl.BitOrder.LSB:
+        decoded = sl.decode_token_status_list(sl.encode_token_status_list(statuses))
+    else:
+        decoded = sl.decode_bitstring(
+            sl.encode_bitstring(statuses), status_size=bits, min_entries=0
+        )
+    # Decoding restores whole bytes: the padding statuses of the last byte read as 0.
+    assert len(decoded) >= size
+    assert dict(decoded.nonzero()) == expected
+
+
+@settings(deadline=None, max_examples=50)
+@given(
+    size=st.integers(min_value=1, max_value=300),
+    rnd=st.randoms(use_true_random=False),
+    used=st.sets(st.integers(0, 299), max_size=100),
+)
+def test_allocator_never_reuses_an_index(size: int, rnd: random.Random, used: set[int]) -> None:
+    taken = {i for i in used if i < size}
+    while len(taken) < size:
+        index = sl.allocate_index(size, taken, randbelow=rnd.randrange, attempts=rnd.randint(0, 8))
+        assert 0 <= index < size and index not in taken
+        taken.add(index)
+    assert taken == set(range(size))
+    with pytest.raises(StatusListFull):
+        sl.allocate_index(size, taken, randbelow=rnd.randrange)
