@@ -88,17 +88,18 @@ class Entry:
     writer: str
     signatures: tuple[Signature, ...]
     data: bytes
+    message: bytes  # what the signatures cover: DOMAIN || JCS(entry without "sigs")
 
     def signed_bytes(self) -> bytes:
-        return DOMAIN + canonical(_unsigned_dict(self))
+        return self.message
 
-    def verify_signature(self, key: PublicKey) -> None:
-        """Check that ``key`` made one of the signatures; raise InvalidSignature otherwise."""
-        kid = key.thumbprint()
-        message = self.signed_bytes()
+    def verify_signature(self, key: PublicKey, kid: str | None = None) -> None:
+        """Check that ``key`` (whose thumbprint is ``kid``, computed if not given) made one of
+        the signatures; raise InvalidSignature otherwise."""
+        kid = kid or key.thumbprint()
         for signature in self.signatures:
             if signature.kid == kid:
-                key.verify(signature.sig, message)
+                key.verify(signature.sig, self.message)
                 return
         raise InvalidSignature(f"entry is not signed by key {kid}")
 
@@ -108,11 +109,53 @@ class Entry:
         return body
 
 
-def canonical(value: Any) -> bytes:
+def canonical(value: Any, *, plain: bool | None = None) -> bytes:
+    """RFC 8785 (JCS) bytes of ``value``.
+
+    Fast path: for JSON made only of strings with ASCII member names, integers within
+    ±(2**53 - 1), booleans, null, lists and objects, sorted compact ``json.dumps`` output is
+    byte-identical to JCS (no floats to format; member order by code point equals UTF-16 order
+    for ASCII names). Anything else goes through the ``rfc8785`` library. ``plain`` skips the
+    check when the caller already knows.
+    """
+    if plain if plain is not None else _plain(value):
+        try:
+            return json.dumps(
+                value, sort_keys=True, separators=(",", ":"), ensure_ascii=False
+            ).encode("utf-8")
+        except UnicodeEncodeError:
+            pass  # a lone surrogate: let the library refuse it with its own message
     try:
         return rfc8785.dumps(value)
     except (rfc8785.CanonicalizationError, TypeError, ValueError) as exc:
         raise InvalidValue(f"entry cannot be canonicalised: {exc}") from exc
+
+
+_MAX_SAFE = 2**53 - 1
+
+
+def _plain(value: Any) -> bool:
+    stack = [value]
+    pop, extend = stack.pop, stack.extend
+    while stack:
+        item = pop()
+        kind = type(item)
+        if kind is str or item is None or kind is bool:
+            continue
+        if kind is int:
+            if -_MAX_SAFE <= item <= _MAX_SAFE:
+                continue
+            return False
+        if kind is dict:
+            for key in item:
+                if type(key) is not str or not key.isascii():
+                    return False
+            extend(item.values())
+        elif kind is list:
+            extend(item)
+        else:
+            return False
+    return True
 
 
 def sign_entry(
@@ -162,7 +205,8 @@ def parse_entry(data: bytes, *, expected_log: str | None = None) -> Entry:
         raise InvalidValue("entry is not valid UTF-8 JSON") from exc
     if not isinstance(value, dict):
         raise WrongType("entry must be a JSON object")
-    if canonical(value) != data:
+    plain = _plain(value)
+    if canonical(value, plain=plain) != data:
         raise InvalidValue("entry is not in RFC 8785 canonical form")
     _exact_keys(
         value,
@@ -195,7 +239,11 @@ def parse_entry(data: bytes, *, expected_log: str | None = None) -> Entry:
         raise WrongType("payload must be an object")
     _check_payload(entry_type, subject, payload)
     signatures = _signatures(value["sigs"])
-    return Entry(log, entry_type, subject, prev, time, nonce, payload, writer, signatures, data)
+    unsigned = {k: v for k, v in value.items() if k != "sigs"}
+    message = DOMAIN + canonical(unsigned, plain=plain)
+    return Entry(
+        log, entry_type, subject, prev, time, nonce, payload, writer, signatures, data, message
+    )
 
 
 # --- payload schemas, one per type --------------------------------------------------------------

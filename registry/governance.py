@@ -27,6 +27,7 @@ class UnauthorizedWriter(Forbidden):
 class GovernancePolicy:
     keys: tuple[PublicKey, ...]
     threshold: int
+    _kids: tuple[str, ...] = field(init=False, repr=False, compare=False, default=())
 
     def __post_init__(self) -> None:
         if not self.keys:
@@ -37,15 +38,22 @@ class GovernancePolicy:
             raise InvalidValue("governance keys must be distinct")
         if not 1 <= self.threshold <= len(self.keys):
             raise InvalidValue("the governance threshold must be between 1 and the key count")
+        object.__setattr__(self, "_kids", tuple(k.thumbprint() for k in self.keys))
 
-    def check(self, entry: Entry) -> None:
-        """Raise unless at least ``threshold`` distinct policy keys signed ``entry``."""
+    def kids(self) -> tuple[str, ...]:
+        return self._kids
+
+    def check(self, entry: Entry, verified: frozenset[str] = frozenset()) -> None:
+        """Raise unless at least ``threshold`` distinct policy keys signed ``entry``.
+
+        ``verified`` names keys whose signature on this entry was already checked."""
         valid = 0
-        for key in self.keys:
-            try:
-                entry.verify_signature(key)
-            except InvalidSignature:
-                continue
+        for key, kid in zip(self.keys, self.kids(), strict=True):
+            if kid not in verified:
+                try:
+                    entry.verify_signature(key, kid)
+                except InvalidSignature:
+                    continue
             valid += 1
         if valid < self.threshold:
             raise UnauthorizedWriter(
@@ -70,6 +78,7 @@ class Writer:
     key: PublicKey
     roles: frozenset[str]
     added_at: int
+    kid: str = ""  # the key's RFC 7638 thumbprint, computed once
 
 
 @dataclass(slots=True)
@@ -79,16 +88,21 @@ class WriterSet:
     policy: GovernancePolicy
     writers: dict[str, Writer] = field(default_factory=dict)
 
-    def authorize(self, entry: Entry) -> None:
-        """Raise unless ``entry`` may be appended next. Does not change the set."""
+    def authorize(self, entry: Entry, verified: frozenset[str] = frozenset()) -> None:
+        """Raise unless ``entry`` may be appended next. Does not change the set.
+
+        ``verified`` names keys whose signature on this entry was already checked (outside the
+        sequencing lock); any other key's signature is checked here."""
         if entry.type.is_governance:
-            self.policy.check(entry)
+            self.policy.check(entry, verified)
             return
         writer = self.writers.get(entry.writer)
         if writer is None or "writer" not in writer.roles:
             raise UnauthorizedWriter(f"{entry.writer} is not an authorised registry writer")
+        if writer.kid in verified:
+            return
         try:
-            entry.verify_signature(writer.key)
+            entry.verify_signature(writer.key, writer.kid)
         except InvalidSignature as exc:
             raise UnauthorizedWriter(
                 f"entry is not signed by the registry key of {entry.writer}"
@@ -98,11 +112,13 @@ class WriterSet:
         """Record the effect of an (authorised) entry appended at ``index``."""
         if entry.type is EntryType.WRITER_ADD:
             payload = entry.payload
+            key = PublicKey.from_jwk(payload["registry_key"])
             self.writers[entry.subject] = Writer(
                 did=entry.subject,
-                key=PublicKey.from_jwk(payload["registry_key"]),
+                key=key,
                 roles=frozenset(payload["roles"]),
                 added_at=index,
+                kid=key.thumbprint(),
             )
         elif entry.type is EntryType.WRITER_REMOVE:
             self.writers.pop(entry.subject, None)
@@ -111,6 +127,24 @@ class WriterSet:
         for index, entry in entries:
             self.authorize(entry)
             self.apply(entry, index)
+
+    def preverify(self, entry: Entry) -> frozenset[str]:
+        """Check the signatures this writer set would ask for, without deciding anything: the
+        keys whose signatures verified. Safe to run outside the sequencing lock (the set may
+        change before admission; ``authorize`` then checks any other key itself)."""
+        if entry.type.is_governance:
+            candidates = list(zip(self.policy.keys, self.policy.kids(), strict=True))
+        else:
+            writer = self.writers.get(entry.writer)
+            candidates = [] if writer is None else [(writer.key, writer.kid)]
+        verified = set()
+        for key, kid in candidates:
+            try:
+                entry.verify_signature(key, kid)
+            except InvalidSignature:
+                continue
+            verified.add(kid)
+        return frozenset(verified)
 
     def has_role(self, did: str, role: str) -> bool:
         writer = self.writers.get(did)

@@ -89,6 +89,8 @@ class Admitted:
 @dataclass(slots=True)
 class _Pending:
     data: bytes
+    entry: Entry | None = None
+    verified: frozenset[str] = frozenset()
     done: threading.Event = field(default_factory=threading.Event)
     result: Admitted | None = None
     error: Exception | None = None
@@ -187,16 +189,43 @@ class Log:
         """Admit several entries (each on its own merits); integrate them with whatever else is
         queued. Returns, per item, its admission or the error that refused it."""
         pending = [_Pending(bytes(data)) for data in items]
+        # Parse and check signatures before queueing, in the caller's thread: signature checks
+        # release the GIL, so concurrent submitters use every core. Under the sequencing lock
+        # only the cheap, order-dependent checks remain.
+        snapshot = self._writers
+        for item in pending:
+            try:
+                item.entry = parse_entry(item.data, expected_log=self.origin)
+                if snapshot is not None:
+                    item.verified = snapshot.preverify(item.entry)
+                elif self.policy is not None and item.entry.type.is_governance:
+                    item.verified = WriterSet(self.policy).preverify(item.entry)
+            except Exception as exc:
+                item.error = exc
+                item.done.set()
+        waiting = [item for item in pending if not item.done.is_set()]
         with self._queue_lock:
-            self._queue.extend(pending)
-        # Whoever holds the sequencer integrates everything queued, ours included or not.
-        while not all(p.done.is_set() for p in pending):
-            with self._sequencer:
-                with self._queue_lock:
-                    batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
-                if batch:
-                    self._integrate(batch)
+            self._queue.extend(waiting)
+        # Group commit: whoever holds the sequencer integrates everything queued, in batches,
+        # until the queue is empty; the others wait for their entries to be done.
+        for item in waiting:
+            while not item.done.is_set():
+                if self._sequencer.acquire(blocking=False):
+                    try:
+                        self._drain()
+                    finally:
+                        self._sequencer.release()
+                else:
+                    item.done.wait(0.005)
         return [p.result if p.error is None else p.error for p in pending]  # type: ignore[misc]
+
+    def _drain(self) -> None:
+        while True:
+            with self._queue_lock:
+                batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
+            if not batch:
+                return
+            self._integrate(batch)
 
     def _integrate(self, batch: list[_Pending]) -> None:
         try:
@@ -236,8 +265,8 @@ class Log:
         admitted: list[Admitted] = []
         for item in batch:
             try:
-                entry = parse_entry(item.data, expected_log=self.origin)
-                staged.authorize(entry)
+                entry = item.entry or parse_entry(item.data, expected_log=self.origin)
+                staged.authorize(entry, item.verified)
                 if entry.subject not in heads:
                     heads[entry.subject] = self.store.registry_subject_head(entry.subject)
                 head = heads[entry.subject]

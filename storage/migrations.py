@@ -69,7 +69,7 @@ MIGRATIONS: list[tuple[int, str, str]] = [
             idx INTEGER NOT NULL,
             hashes BLOB NOT NULL,
             PRIMARY KEY (level, idx)
-        ) WITHOUT ROWID;
+        );
         CREATE TABLE registry_checkpoints (
             size INTEGER PRIMARY KEY,
             root BLOB NOT NULL,

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import errors
 from identity.did_key import did_from_public_key
@@ -243,3 +245,25 @@ def test_did_entries_carry_keys_and_services_only() -> None:
         change(changed)
         with pytest.raises(errors.InvalidInput):
             parse_entry(_did_entry(changed))
+
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers(min_value=-(2**60), max_value=2**60)
+    | st.text(max_size=8) | st.floats(allow_nan=False, allow_infinity=False),
+    lambda children: st.lists(children, max_size=4)
+    | st.dictionaries(st.text(max_size=6), children, max_size=4),
+    max_leaves=20,
+)
+
+
+@given(_json)
+def test_canonical_fast_path_equals_rfc8785(value) -> None:
+    import rfc8785
+
+    try:
+        expected = rfc8785.dumps(value)
+    except rfc8785.CanonicalizationError:
+        with pytest.raises(errors.InvalidValue):
+            canonical(value)
+        return
+    assert canonical(value) == expected
