@@ -97,6 +97,14 @@ def test_witness_and_mirror_detect_rollback_and_fork(
     first_sync = b.cli(*mirror_args)
     assert "verified 0 -> 6" in first_sync.stdout
 
+    # B now resolves A's did:webvh DID from its verified mirror, without asking A.
+    a_did = json.loads(a.get("/institution")[1])["did"]
+    status, body = b.get(f"/1.0/identifiers/{a_did}")
+    assert status == 200, body
+    resolved = json.loads(body)
+    assert resolved["didDocument"]["id"] == a_did
+    assert resolved["didDocumentMetadata"]["registry"]["origin"] == origin
+
     _backup(a, tmp_path / "a-at-6.sqlite3")
     _publish(a, origin, writer_key, writer, 5, "second")
     _wait_cosigned(a, a_vkey, b_witness, 11)
