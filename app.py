@@ -97,6 +97,15 @@ def _register_cli(app: Flask) -> None:
         click.echo(f"Revoked API key {key_id}.")
 
     app.cli.add_command(apikey)
+
+    @app.cli.command("audit-verify")
+    def audit_verify() -> None:
+        """Check the audit trail's hash chain from the first record to the last."""
+        count, broken = _node(app).store.verify_audit_chain()
+        if broken is not None:
+            raise click.ClickException(f"audit trail broken at record {broken} "
+                                       f"(after {count} good records)")
+        click.echo(f"audit trail intact: {count} records")
     app.cli.add_command(registry_cli(lambda: _node(app)))
     app.cli.add_command(witness_cli(lambda: _node(app)))
     app.cli.add_command(did_cli(lambda: _node(app)))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -90,6 +91,12 @@ class AuditEvent:
         row = asdict(self)
         row["detail"] = json.dumps(self.detail, sort_keys=True)
         return row
+
+    def chain_hash(self, prev_hash: str) -> str:
+        """SHA-256 over the previous record's hash and this record's canonical JSON."""
+        body = json.dumps([prev_hash, self.at, self.actor, self.action, self.subject,
+                           self.detail], sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(body.encode()).hexdigest()
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> AuditEvent:

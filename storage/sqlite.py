@@ -216,7 +216,31 @@ class SqliteStore:
     # --- audit trail ---------------------------------------------------------------------------
 
     def record_event(self, event: AuditEvent) -> None:
-        self._writing()["audit_events"].insert(event.to_row())
+        """Append to the hash-chained audit trail (ids and decisions only, never personal data).
+
+        Runs inside the caller's write transaction (BEGIN IMMEDIATE), so reading the previous
+        hash and appending cannot interleave with another writer."""
+        db = self._writing()
+        row = self._conn().execute(
+            "SELECT hash FROM audit_events ORDER BY id DESC LIMIT 1"
+        ).fetchone()
+        prev_hash = row[0] if row else ""
+        db["audit_events"].insert(
+            {**event.to_row(), "prev_hash": prev_hash, "hash": event.chain_hash(prev_hash)}
+        )
+
+    def verify_audit_chain(self) -> tuple[int, int | None]:
+        """Recompute the chain: ``(records checked, id of the first broken record or None)``."""
+        prev_hash = ""
+        count = 0
+        query = "SELECT id, at, actor, action, subject, detail, prev_hash, hash FROM audit_events"
+        for row in self._conn().execute(query + " ORDER BY id"):
+            event = AuditEvent(row[1], row[2], row[3], row[4], json.loads(row[5]))
+            if row[6] != prev_hash or row[7] != event.chain_hash(prev_hash):
+                return count, int(row[0])
+            prev_hash = row[7]
+            count += 1
+        return count, None
 
     def events_for(self, subject: str) -> list[AuditEvent]:
         return [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import stat
 from pathlib import Path
 
@@ -111,3 +112,29 @@ def test_private_keys_are_sealed_on_disk(tmp_path: Path) -> None:
     with pytest.raises(errors.SealedDataError):
         Keyring(other, Sealer(b"z" * 32)).private_key(name)
     other.close()
+
+
+def test_audit_trail_is_hash_chained_and_append_only(tmp_path: Path) -> None:
+    store = open_store(tmp_path / "db.sqlite3")
+    with store.transaction():
+        for i in range(3):
+            store.record_event(AuditEvent(f"2026-01-0{i + 1}T00:00:00Z", "t", "a", f"s{i}",
+                                          {"n": i}))
+    assert store.verify_audit_chain() == (3, None)
+    conn = sqlite3.connect(tmp_path / "db.sqlite3")
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        conn.execute("UPDATE audit_events SET action = 'x' WHERE id = 2")
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        conn.execute("DELETE FROM audit_events WHERE id = 2")
+    # Someone with raw access drops the trigger and edits a record: the chain shows where.
+    conn.execute("DROP TRIGGER audit_events_no_update")
+    conn.execute("UPDATE audit_events SET detail = ? WHERE id = 2", ('{"n": 9}',))
+    conn.commit()
+    conn.close()
+    assert store.verify_audit_chain() == (1, 2)
+    store.close()
+
+
+def test_cli_audit_verify(runner) -> None:
+    result = runner.invoke(args=["audit-verify"])
+    assert result.exit_code == 0 and "audit trail intact" in result.output
