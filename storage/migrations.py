@@ -117,4 +117,47 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
         """,
     ),
+    (
+        4,
+        "KYC: applications (personal data sealed per applicant), data keys, watchlists",
+        """
+        CREATE TABLE kyc_applications (
+            id TEXT PRIMARY KEY,
+            broker_key_id INTEGER NOT NULL,
+            idempotency_key TEXT,
+            request_hash TEXT NOT NULL,
+            status TEXT NOT NULL,
+            holder_did TEXT NOT NULL,
+            kyc_level INTEGER,
+            decision TEXT NOT NULL DEFAULT '{}',
+            sealed_pii BLOB,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            relationship_ended_at TEXT,
+            restricted_at TEXT,
+            erased_at TEXT,
+            UNIQUE (broker_key_id, idempotency_key)
+        );
+        CREATE INDEX kyc_applications_status ON kyc_applications (status, created_at);
+        CREATE TABLE kyc_data_keys (
+            application_id TEXT PRIMARY KEY REFERENCES kyc_applications (id),
+            wrapped BLOB NOT NULL
+        );
+        CREATE TABLE watchlists (
+            id TEXT PRIMARY KEY,
+            source TEXT NOT NULL,
+            version TEXT NOT NULL,
+            published TEXT,
+            imported_at TEXT NOT NULL,
+            entry_count INTEGER NOT NULL,
+            active INTEGER NOT NULL DEFAULT 1
+        );
+        CREATE TABLE watchlist_entries (
+            list_id TEXT NOT NULL REFERENCES watchlists (id),
+            entry_id TEXT NOT NULL,
+            data TEXT NOT NULL,
+            PRIMARY KEY (list_id, entry_id)
+        );
+        """,
+    ),
 ]

@@ -11,6 +11,7 @@ __all__ = [
     "ApiKeyRecord",
     "AuditEvent",
     "InstitutionRecord",
+    "KycApplicationRow",
     "MirrorStateRow",
     "RegistryEntryRow",
     "StoredKey",
@@ -144,3 +145,38 @@ class MirrorStateRow:
             bytes(row["note"]),
             row["updated_at"],
         )
+
+
+@dataclass(frozen=True, slots=True)
+class KycApplicationRow:
+    """An application as stored: ids, state and decision in clear; personal data sealed."""
+
+    id: str
+    broker_key_id: int
+    idempotency_key: str | None
+    request_hash: str
+    status: str
+    holder_did: str
+    kyc_level: int | None
+    decision: dict[str, Any]
+    sealed_pii: bytes | None
+    created_at: str
+    updated_at: str
+    relationship_ended_at: str | None = None
+    restricted_at: str | None = None
+    erased_at: str | None = None
+
+    def __repr__(self) -> str:
+        return f"KycApplicationRow(id={self.id!r}, status={self.status!r})"
+
+    def to_row(self) -> dict[str, Any]:
+        row = asdict(self)
+        row["decision"] = json.dumps(self.decision, sort_keys=True)
+        return row
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> KycApplicationRow:
+        values = dict(row)
+        values["decision"] = json.loads(values["decision"])
+        values["sealed_pii"] = None if values["sealed_pii"] is None else bytes(values["sealed_pii"])
+        return cls(**values)

@@ -12,7 +12,7 @@ import contextlib
 import json
 import sqlite3
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,7 @@ from storage.records import (
     ApiKeyRecord,
     AuditEvent,
     InstitutionRecord,
+    KycApplicationRow,
     MirrorStateRow,
     RegistryEntryRow,
     StoredKey,
@@ -251,6 +252,114 @@ class SqliteStore:
                 [subject],
             )
         ]
+
+    # --- KYC applications ----------------------------------------------------------------------
+
+    def add_application(self, row: KycApplicationRow) -> None:
+        self._writing()["kyc_applications"].insert(row.to_row())
+
+    def get_application(self, application_id: str) -> KycApplicationRow | None:
+        rows = list(self.db.query("SELECT * FROM kyc_applications WHERE id = ?",
+                                  [application_id]))
+        return KycApplicationRow.from_row(rows[0]) if rows else None
+
+    def find_application(
+        self, broker_key_id: int, idempotency_key: str
+    ) -> KycApplicationRow | None:
+        rows = list(self.db.query(
+            "SELECT * FROM kyc_applications WHERE broker_key_id = ? AND idempotency_key = ?",
+            [broker_key_id, idempotency_key],
+        ))
+        return KycApplicationRow.from_row(rows[0]) if rows else None
+
+    def applications_with_status(
+        self, status: str, limit: int = 1000
+    ) -> list[KycApplicationRow]:
+        return [KycApplicationRow.from_row(r) for r in self.db.query(
+            "SELECT * FROM kyc_applications WHERE status = ? ORDER BY created_at, id LIMIT ?",
+            [status, limit],
+        )]
+
+    def update_application(self, application_id: str, **changes: Any) -> None:
+        allowed = {"status", "kyc_level", "decision", "sealed_pii", "updated_at",
+                   "relationship_ended_at", "restricted_at", "erased_at"}
+        if not changes or set(changes) - allowed:
+            raise StorageError(f"cannot update {sorted(set(changes) - allowed)}")
+        if "decision" in changes:
+            changes["decision"] = json.dumps(changes["decision"], sort_keys=True)
+        assignments = ", ".join(f"{name} = ?" for name in changes)
+        self._writing().execute(
+            f"UPDATE kyc_applications SET {assignments} WHERE id = ?",  # noqa: S608 (names fixed)
+            [*changes.values(), application_id],
+        )
+
+    def put_data_key(self, application_id: str, wrapped: bytes) -> None:
+        self._writing()["kyc_data_keys"].insert(
+            {"application_id": application_id, "wrapped": wrapped}
+        )
+
+    def get_data_key(self, application_id: str) -> bytes | None:
+        row = self._conn().execute(
+            "SELECT wrapped FROM kyc_data_keys WHERE application_id = ?", (application_id,)
+        ).fetchone()
+        return None if row is None else bytes(row[0])
+
+    def destroy_data_key(self, application_id: str) -> bool:
+        """Delete a data key so that no copy stays in the file (crypto-shredding)."""
+        self._writing()
+        conn = self._conn()
+        conn.execute("PRAGMA secure_delete = ON")  # freed cells are zeroed, not left behind
+        cursor = conn.execute(
+            "DELETE FROM kyc_data_keys WHERE application_id = ?", (application_id,)
+        )
+        return cursor.rowcount == 1
+
+    def compact_after_erasure(self) -> None:
+        """Checkpoint and truncate the WAL so erased pages leave no older copy on disk; run
+        after the erasing transaction has committed."""
+        self._conn().execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    # --- watchlists ----------------------------------------------------------------------------
+
+    def add_watchlist(self, list_id: str, source: str, version: str, published: str | None,
+                      now: str, entries: Iterable[tuple[str, str]]) -> int:
+        """Store a list version and its entries, making it the active version of ``source``."""
+        self._writing()
+        conn = self._conn()
+        conn.execute("UPDATE watchlists SET active = 0 WHERE source = ?", (source,))
+        conn.execute(
+            "INSERT INTO watchlists (id, source, version, published, imported_at, entry_count) "
+            "VALUES (?, ?, ?, ?, ?, 0)",
+            (list_id, source, version, published, now),
+        )
+        count = 0
+        batch: list[tuple[str, str, str]] = []
+        for entry_id, data in entries:
+            batch.append((list_id, entry_id, data))
+            if len(batch) >= 1000:
+                conn.executemany("INSERT OR REPLACE INTO watchlist_entries VALUES (?, ?, ?)",
+                                 batch)
+                count += len(batch)
+                batch.clear()
+        conn.executemany("INSERT OR REPLACE INTO watchlist_entries VALUES (?, ?, ?)", batch)
+        count += len(batch)
+        conn.execute("UPDATE watchlists SET entry_count = ? WHERE id = ?", (count, list_id))
+        return count
+
+    def active_watchlists(self) -> list[dict[str, Any]]:
+        return list(self.db.query(
+            "SELECT id, source, version, published, imported_at, entry_count FROM watchlists "
+            "WHERE active = 1 ORDER BY source"
+        ))
+
+    def watchlist_entry_data(self) -> Iterator[str]:
+        """The JSON of every entry of every active list."""
+        rows = self._conn().execute(
+            "SELECT e.data FROM watchlist_entries e JOIN watchlists w ON w.id = e.list_id "
+            "WHERE w.active = 1"
+        )
+        for row in rows:
+            yield row[0]
 
     # --- registry: entries and tiles (the log this store holds) --------------------------------
 
