@@ -293,7 +293,8 @@ class WatchlistIndex:
     ) -> None:
         self._entries: list[WatchlistEntry] = []
         self._names: list[_Name] = []
-        postings: dict[str, list[int]] = defaultdict(list)
+        postings: dict[str, list[int]] = defaultdict(list)  # word -> names holding it
+        compact: dict[str, list[int]] = defaultdict(list)  # name without spaces -> names
         lists: set[tuple[str, str]] = set()
         for entry in entries:
             position = len(self._entries)
@@ -306,14 +307,16 @@ class WatchlistIndex:
                         continue
                     name_id = len(self._names)
                     self._names.append(_Name(position, text, words))
-                    for word in {*words, "".join(words)}:
+                    for word in set(words):
                         if len(word) > 1:
                             postings[word].append(name_id)
+                    compact[" ".join(words).replace(" ", "")].append(name_id)
             if progress is not None and len(self._entries) % progress_every == 0:
                 progress(len(self._entries))
         if progress is not None:
             progress(len(self._entries))
         self._postings = dict(postings)
+        self._compact = dict(compact)
         self._vocabulary = list(self._postings)
         self._lists = tuple(sorted(lists))
 
@@ -338,24 +341,24 @@ class WatchlistIndex:
         return found
 
     def _candidates(self, words: tuple[str, ...], config: ScreeningConfig) -> list[int]:
-        usable = [w for w in words if len(w) > 1]
-        if len(words) > 1 and all(len(w) > 1 for w in words):
-            usable.append("".join(words))
+        usable = [w for w in dict.fromkeys(words) if len(w) > 1]
         hits: dict[int, int] = defaultdict(int)
-        for word in dict.fromkeys(usable):
+        for word in usable:
             seen: set[int] = set()
             for near in self._near_words(word, config):
                 seen.update(self._postings[near])
             for name_id in seen:
                 hits[name_id] += 1
-        needed = 1 if len([w for w in words if len(w) > 1]) <= 1 else 2
+        needed = 1 if len(usable) <= 1 else 2
         found = [
             name_id
             for name_id, count in hits.items()
-            if count >= needed
-            or "".join(self._names[name_id].words) == "".join(words)
-            or len(self._names[name_id].words) == 1
+            if count >= needed or len(self._names[name_id].words) == 1
         ]
+        # The same letters split differently ("xi jin ping" / "xi jinping"): exact lookup.
+        for order in (words, words[::-1]):
+            found += self._compact.get("".join(order), [])
+        found = list(dict.fromkeys(found))
         if len(found) <= config.candidate_limit:
             return found
         query = " ".join(sorted(words))
