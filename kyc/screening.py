@@ -19,13 +19,16 @@ Scoring, per applicant name and list name (primary name and every alias):
 
 Outcome: ``hit`` at or above ``hit_threshold`` when corroborated by a birth date or a country
 (a name alone never rejects automatically: ``hit_requires_corroboration``), ``possible_match``
-at or above ``review_threshold``, else ``clear``.
+at or above ``review_threshold``, else ``clear``. An entry listed only as a PEP (topics
+``role.pep``/``role.rca``, no sanction) is at most a ``possible_match`` with ``pep_match``:
+FATF Recommendation 12 asks for enhanced due diligence on PEPs, not refusal.
 
-``WatchlistIndex`` makes one screening against about a million entries cheap: every word (and
-every space-free name) maps to the names holding it; an applicant's words find their exact and
-near words through ``rapidfuzz.process`` over the vocabulary, the names holding at least two of
-them (one for a one-word name) are the candidates, RapidFuzz's ``token_sort_ratio`` cuts those
-to ``candidate_limit``, and only they are scored in full.
+``WatchlistIndex`` makes one screening against about a million entries cheap: every word maps
+to the names holding it, and every name with its spaces removed is a key too. An applicant's
+words find their exact and near words through ``rapidfuzz.process`` over the word vocabulary;
+the names holding at least two of them (one for a one-word name), plus the names equal once
+spaces are removed, are the candidates; RapidFuzz's ``token_sort_ratio`` cuts those to
+``candidate_limit``, and only they are scored in full.
 
     >>> entry = WatchlistEntry(id="x1", name="Ivan Petrovich Sidorenko",
     ...     aliases=("Иван Сидоренко",), birth_dates=("1961-03-04",), nationalities=("RU",),
@@ -61,6 +64,7 @@ __all__ = [
     "screen",
 ]
 
+_PEP_TOPICS = frozenset({"role.pep", "role.rca"})  # PEPs and their relatives/close associates
 _PARTIAL_DATE_RE = re.compile(r"[0-9]{4}(?:-[0-9]{2}(?:-[0-9]{2})?)?")
 
 
@@ -252,7 +256,12 @@ def _judge(
             reasons.append(reason)
     score = max(0.0, min(100.0, score))
     corroborated = any(r.endswith("_match") for r in reasons)
-    if score >= config.hit_threshold and (corroborated or not config.hit_requires_corroboration):
+    pep_only = bool(entry.topics) and not set(entry.topics) - _PEP_TOPICS
+    if score >= config.hit_threshold and pep_only:
+        # FATF R.12: a politically exposed person needs enhanced due diligence, not refusal.
+        outcome = ScreeningOutcome.POSSIBLE_MATCH
+        reasons.append("pep_match")
+    elif score >= config.hit_threshold and (corroborated or not config.hit_requires_corroboration):
         outcome = ScreeningOutcome.HIT
     elif score >= config.review_threshold:
         outcome = ScreeningOutcome.POSSIBLE_MATCH
