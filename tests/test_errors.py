@@ -14,7 +14,9 @@ ROOT = Path(__file__).parent.parent
 DOCS = (ROOT / "docs" / "api.md").read_text()
 
 # Import every module of the project so that every error class defined anywhere is registered.
-for package in ["api", "credentials", "identity", "node", "registry", "storage", "wallet"]:
+for package in [
+    "api", "credentials", "identity", "kyc", "node", "registry", "storage", "wallet"
+]:
     if (ROOT / package / "__init__.py").exists():
         module = importlib.import_module(package)
         for info in pkgutil.walk_packages(module.__path__, package + "."):
