@@ -16,12 +16,14 @@ from config import Config
 from identity import did_webvh
 from identity.resolver import Resolver
 from node.dids import anchor_did_log, did_domain, make_registry_resolver, node_services
+from node.events import EventBus
 from node.keys import DID_KEYS, ISSUING_KEYS, REGISTRY_KEYS, issuing_keys
 from node.mirror import list_mirrors, open_mirror_log
 from node.registry import RegistryService
 from registry.log import Log
 from storage import InstitutionRecord, Sealer, SqliteStore, load_or_create_master_key, open_store
 from storage.keyring import Keyring
+from storage.pii import PiiVault
 
 __all__ = [
     "DID_KEYS",
@@ -52,6 +54,8 @@ class Node:
     resolver: Resolver
     clock: Callable[[], datetime] = field(default=utc_now)
     registry: RegistryService = field(init=False)
+    vault: PiiVault = field(init=False)
+    events: EventBus = field(default_factory=EventBus)
     _mirror_logs: dict[str, Log] = field(default_factory=dict)
 
     def now(self) -> str:
@@ -89,6 +93,7 @@ def open_node(config: Config, clock: Callable[[], datetime] = utc_now) -> Node:
     store = open_store(config.database_path)
     keyring = Keyring(store, sealer)
     node = Node(config=config, store=store, keyring=keyring, resolver=Resolver(), clock=clock)
+    node.vault = PiiVault(store, sealer)
     node.resolver.register("webvh", make_registry_resolver(node))
     # First start is all or nothing: keys, the institution's DID, its authorisation as a writer
     # and the DID's genesis entry in the registry commit together, or not at all.

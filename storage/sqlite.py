@@ -21,6 +21,7 @@ import sqlite_utils
 from errors import StorageError
 from registry.merkle import TileId
 from registry.witness import CosignedCheckpoint
+from storage.issuance import IssuanceStore
 from storage.migrations import MIGRATIONS
 from storage.records import (
     ApiKeyRecord,
@@ -37,7 +38,7 @@ __all__ = ["SqliteStore"]
 _BUSY_TIMEOUT_MS = 10_000
 
 
-class SqliteStore:
+class SqliteStore(IssuanceStore):
     """Typed access to the node's SQLite database. The only module that speaks SQL."""
 
     def __init__(self, path: Path | str) -> None:
