@@ -18,6 +18,7 @@ from identity.resolver import Resolver
 from node.dids import anchor_did_log, did_domain, make_registry_resolver, node_services
 from node.events import EventBus
 from node.keys import DID_KEYS, ISSUING_KEYS, REGISTRY_KEYS, issuing_keys
+from node.kyc import KycService
 from node.mirror import list_mirrors, open_mirror_log
 from node.registry import RegistryService
 from registry.log import Log
@@ -55,6 +56,7 @@ class Node:
     clock: Callable[[], datetime] = field(default=utc_now)
     registry: RegistryService = field(init=False)
     vault: PiiVault = field(init=False)
+    kyc: KycService = field(init=False)
     events: EventBus = field(default_factory=EventBus)
     _mirror_logs: dict[str, Log] = field(default_factory=dict)
 
@@ -102,6 +104,7 @@ def open_node(config: Config, clock: Callable[[], datetime] = utc_now) -> Node:
         node.registry = RegistryService.open(node)
         if genesis is not None:
             anchor_did_log(node, node.institution.did, [genesis])
+    node.kyc = KycService(node)
     return node
 
 
