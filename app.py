@@ -22,7 +22,7 @@ import api
 from api.auth import Role, new_api_key
 from config import Config
 from node import Node, open_node
-from node.cli import did_cli, registry_cli, witness_cli
+from node.cli import did_cli, kyc_cli, registry_cli, witness_cli
 from node.peers import Publisher
 from storage import AuditEvent
 
@@ -109,6 +109,7 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(registry_cli(lambda: _node(app)))
     app.cli.add_command(witness_cli(lambda: _node(app)))
     app.cli.add_command(did_cli(lambda: _node(app)))
+    app.cli.add_command(kyc_cli(lambda: _node(app)))
 
 
 def serve(argv: list[str] | None = None) -> None:

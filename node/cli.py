@@ -12,6 +12,12 @@ import errors
 from identity import did_key
 from identity.did import parse_did
 from identity.keys import KeyType, PublicKey
+from kyc.watchlists import (
+    ImportProgress,
+    iter_opensanctions_csv,
+    iter_un_consolidated_xml,
+    un_list_version,
+)
 from node import Node
 from node.dids import deactivate_institution_did, rotate_issuing_keys
 from node.mirror import MirrorConfig, sync
@@ -21,7 +27,7 @@ from registry.entries import ROLES
 from registry.governance import GovernancePolicy
 from registry.note import Ed25519Verifier
 
-__all__ = ["did_cli", "registry_cli", "witness_cli"]
+__all__ = ["did_cli", "kyc_cli", "registry_cli", "witness_cli"]
 
 
 def _fail(exc: errors.Error) -> click.ClickException:
@@ -223,5 +229,69 @@ def did_cli(get_node: Callable[[], Node]) -> click.Group:
         except errors.Error as exc:
             raise _fail(exc) from exc
         click.echo(f"deactivated: DID version {version}")
+
+    return group
+
+
+def kyc_cli(get_node: Callable[[], Node]) -> click.Group:
+    group = click.Group("kyc", help="KYC watchlists, retention and erasure.")
+
+    @group.command("import-watchlist")
+    @click.argument("path", type=click.Path(exists=True, dir_okay=False))
+    @click.option("--format", "kind", type=click.Choice(["opensanctions", "un"]), required=True,
+                  help="opensanctions: targets.simple.csv; un: UN SC consolidated list XML.")
+    @click.option("--source", default=None, help="List name (default: the format's name).")
+    @click.option("--version", "version", default=None,
+                  help="List version (UN: read from dateGenerated; CSV: required).")
+    @click.option("--published", default=None, help="Publication date of this version.")
+    @click.option("--pep", is_flag=True, help="Entries are PEPs (OpenSanctions PEP export).")
+    def import_watchlist(path: str, kind: str, source: str | None, version: str | None,
+                         published: str | None, pep: bool) -> None:
+        """Import a watchlist version, then re-screen every approved client against it."""
+        node = get_node()
+        source = source or kind
+
+        def show(progress: ImportProgress) -> None:
+            state = "done" if progress.done else "reading"
+            click.echo(f"  {state}: {progress.read} read, {progress.produced} entries, "
+                       f"{progress.skipped} skipped", err=True)
+
+        try:
+            if kind == "un":
+                version = version or un_list_version(path)
+                entries = iter_un_consolidated_xml(path, progress=show)
+            else:
+                if not version:
+                    raise errors.MissingField("--version is required for OpenSanctions files")
+                handle = open(path, newline="", encoding="utf-8")  # noqa: SIM115 - closed below
+                entries = iter_opensanctions_csv(
+                    handle, list_name=source, list_version=version, progress=show,
+                    default_topics=("role.pep",) if pep else (),
+                )
+            try:
+                count, suspended = node.kyc.import_watchlist(
+                    source, version, published or version, entries, actor="cli")
+            finally:
+                if kind != "un":
+                    handle.close()
+        except errors.Error as exc:
+            raise _fail(exc) from exc
+        click.echo(f"imported {count} entries of {source} {version}; "
+                   f"{len(suspended)} client(s) suspended by re-screening")
+        for application_id in suspended:
+            click.echo(f"  suspended {application_id}")
+
+    @group.command("purge")
+    def purge() -> None:
+        """Erase (crypto-shred) every application whose retention period is over."""
+        erased = get_node().kyc.purge(actor="cli")
+        click.echo(f"erased {len(erased)} application(s)")
+
+    @group.command("lists")
+    def lists() -> None:
+        """Show the active watchlist versions."""
+        for item in get_node().store.active_watchlists():
+            click.echo(f"{item['source']}\t{item['version']}\t{item['entry_count']} entries\t"
+                       f"imported {item['imported_at']}")
 
     return group

@@ -220,7 +220,7 @@ class KycService:
                 existing = self.node.store.find_application(broker_key_id, idempotency_key)
                 if existing is not None:
                     return existing, False
-            sealed = self.node.vault.seal_new(application_id, {
+            wrapped, sealed = self.node.vault.seal_new(application_id, {
                 "application": _pii(application),
                 "checks": [_check_json(r, with_detail=True) for r in results],
             })
@@ -241,6 +241,7 @@ class KycService:
                 else None,
             )
             self.node.store.add_application(row)
+            self.node.vault.store_key(application_id, wrapped)
             self._audit(actor, "kyc.submitted", application_id, {
                 "status": row.status, "kyc_level": row.kyc_level,
                 "checks": {c["name"]: c["outcome"] for c in row.decision["checks"]},

@@ -160,4 +160,78 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         );
         """,
     ),
+    (
+        5,
+        "issuance: status lists, issued credentials, OpenID4VCI offers, tokens and nonces",
+        """
+        CREATE TABLE status_groups (
+            id TEXT PRIMARY KEY,
+            format TEXT NOT NULL,
+            size INTEGER NOT NULL,
+            allocated INTEGER NOT NULL DEFAULT 0,
+            full INTEGER NOT NULL DEFAULT 0,
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX status_groups_open ON status_groups (format, full, created_at);
+        CREATE TABLE status_lists (
+            uri TEXT PRIMARY KEY,
+            group_id TEXT NOT NULL REFERENCES status_groups (id),
+            purpose TEXT NOT NULL,
+            bits INTEGER NOT NULL,
+            data BLOB NOT NULL,
+            changes INTEGER NOT NULL DEFAULT 1,
+            published_changes INTEGER NOT NULL DEFAULT 0,
+            version INTEGER NOT NULL DEFAULT 0,
+            token TEXT,
+            token_sha256 TEXT,
+            registry_index INTEGER,
+            published_at INTEGER,
+            UNIQUE (group_id, purpose)
+        );
+        CREATE INDEX status_lists_pending ON status_lists (published_changes, changes);
+        CREATE TABLE issued_credentials (
+            id TEXT PRIMARY KEY,
+            application_id TEXT NOT NULL,
+            broker_key_id INTEGER NOT NULL,
+            format TEXT NOT NULL,
+            configuration_id TEXT NOT NULL,
+            status TEXT NOT NULL,
+            suspended_by TEXT,
+            status_reason TEXT,
+            group_id TEXT NOT NULL REFERENCES status_groups (id),
+            status_idx INTEGER NOT NULL,
+            holder_jkt TEXT NOT NULL,
+            issuer_kid TEXT NOT NULL,
+            issued_at TEXT NOT NULL,
+            expires_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            UNIQUE (group_id, status_idx)
+        );
+        CREATE INDEX issued_credentials_application ON issued_credentials (application_id);
+        CREATE TABLE oid4vci_offers (
+            id TEXT PRIMARY KEY,
+            application_id TEXT NOT NULL,
+            broker_key_id INTEGER NOT NULL,
+            code_hash TEXT NOT NULL UNIQUE,
+            tx_code_hash TEXT,
+            configuration_ids TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            expires_at INTEGER NOT NULL,
+            redeemed_at TEXT,
+            failed_attempts INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE INDEX oid4vci_offers_application ON oid4vci_offers (application_id);
+        CREATE TABLE oid4vci_tokens (
+            token_hash TEXT PRIMARY KEY,
+            offer_id TEXT NOT NULL REFERENCES oid4vci_offers (id),
+            expires_at INTEGER NOT NULL,
+            issued TEXT NOT NULL DEFAULT '[]'
+        );
+        CREATE TABLE oid4vci_nonces (
+            nonce_hash TEXT PRIMARY KEY,
+            expires_at INTEGER NOT NULL
+        );
+        CREATE INDEX oid4vci_nonces_expiry ON oid4vci_nonces (expires_at);
+        """,
+    ),
 ]

@@ -41,14 +41,15 @@ class PiiVault:
     def __repr__(self) -> str:
         return "PiiVault(<sealed>)"
 
-    def seal_new(self, application_id: str, data: dict[str, Any]) -> bytes:
-        """Create the applicant's data key (stored wrapped) and return ``data`` sealed with it.
-        Runs inside the caller's transaction."""
+    def seal_new(self, application_id: str, data: dict[str, Any]) -> tuple[bytes, bytes]:
+        """A new data key for the applicant: ``(wrapped key, data sealed with it)``. The caller
+        stores the application, then the key (``store_key``), in one transaction."""
         key = self._random(32)
-        self._store.put_data_key(
-            application_id, self._sealer.seal(key, b"data_key:" + application_id.encode())
-        )
-        return self._encrypt(key, application_id, data)
+        wrapped = self._sealer.seal(key, b"data_key:" + application_id.encode())
+        return wrapped, self._encrypt(key, application_id, data)
+
+    def store_key(self, application_id: str, wrapped: bytes) -> None:
+        self._store.put_data_key(application_id, wrapped)
 
     def reseal(self, application_id: str, data: dict[str, Any]) -> bytes:
         return self._encrypt(self._key(application_id), application_id, data)
