@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from errors import InvalidValue
@@ -30,19 +29,11 @@ from storage.records import RegistryEntryRow
 if TYPE_CHECKING:
     from node import Node
 
-__all__ = ["RegistryService", "WitnessReply", "entry_row", "parse_witness_reply"]
+__all__ = ["RegistryService", "entry_row"]
 
 log = logging.getLogger(__name__)
 
 ROLES_OF_OPERATOR = ("issuer", "writer")
-
-
-@dataclass(frozen=True, slots=True)
-class WitnessReply:
-    """What one of this log's witnesses answered to an add-checkpoint request."""
-
-    status: int
-    body: bytes
 
 
 class RegistryService:
@@ -232,12 +223,3 @@ def _policy(node: Node) -> GovernancePolicy:
     else:
         keys = (node.keyring.public_key("registry-governance"),)
     return GovernancePolicy(keys, node.config.governance_threshold)
-
-
-def parse_witness_reply(reply: WitnessReply) -> int | None:
-    """For a 409 answer, the size the witness last cosigned (to retry from); else None."""
-    if reply.status != 409:
-        return None
-    text = reply.body.decode("ascii", "replace").strip()
-    return int(text) if text.isdigit() else None
-

@@ -21,7 +21,7 @@ and refuses to serve if it disagrees.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -330,10 +330,3 @@ class Log:
             raise InvalidValue(f"size must be between 1 and {current} (the current size)")
         if not 0 <= index < size:
             raise InvalidValue(f"index must be below size {size}")
-
-    def iter_entries(self, start: int, end: int) -> Iterator[bytes]:
-        for index in range(start, end):
-            yield self.entry(index)
-
-    def subject_heads(self, subjects: Sequence[str]) -> Mapping[str, int | None]:
-        return {s: self.store.registry_subject_head(s) for s in subjects}

@@ -29,7 +29,8 @@ from cryptography.exceptions import InvalidSignature as _CryptoInvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from errors import InvalidKey, InvalidValue, UnsupportedKeyType, WeakKey
+from errors import InvalidKey, InvalidValue, UnsupportedKeyType
+from identity.keys import KeyType, PublicKey
 from registry.errors import NoteMalformed, NoteSignatureInvalid, NoteUnverified
 
 __all__ = [
@@ -95,47 +96,14 @@ def strict_b64decode(text: str) -> bytes:
 
 # --- Ed25519 public-key screening -----------------------------------------------------------------
 
-_P = 2**255 - 19
-_D = -121665 * pow(121666, -1, _P) % _P
-# The 8 points of order dividing 8, in their canonical encodings (RFC 8032 §5.1.2 encoding).
-_SMALL_ORDER = frozenset(
-    bytes.fromhex(h)
-    for h in (
-        "0100000000000000000000000000000000000000000000000000000000000000",  # identity
-        "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",  # order 2
-        "0000000000000000000000000000000000000000000000000000000000000000",  # order 4
-        "0000000000000000000000000000000000000000000000000000000000000080",  # order 4
-        "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05",  # order 8
-        "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc85",  # order 8
-        "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a",  # order 8
-        "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac03fa",  # order 8
-    )
-)
-
 
 def check_ed25519_public_key(public_key: bytes) -> bytes:
-    """Refuse encodings OpenSSL would accept but no honest key has (RFC 8032 §5.1.3 decoding).
-
-    Non-canonical (y >= p, or x = 0 with the sign bit set) and off-curve encodings raise
-    ``InvalidKey``; the 8 small-order points raise ``WeakKey``. Mixed-order points (a valid key
-    plus a torsion component) are not detected here; identity/keys.py does the full check.
-    """
+    """Refuse encodings OpenSSL would accept but no honest key has (RFC 8032 §5.1.3 decoding):
+    non-canonical, off-curve, small-order or mixed-order points (``InvalidKey`` / ``WeakKey``).
+    The one implementation of this check is ``identity.keys``."""
     if not isinstance(public_key, bytes) or len(public_key) != 32:
         raise InvalidKey("Ed25519 public key must be 32 bytes")
-    y = int.from_bytes(public_key, "little") & ((1 << 255) - 1)
-    sign = public_key[31] >> 7
-    if y >= _P:
-        raise InvalidKey("non-canonical Ed25519 public key")
-    if public_key in _SMALL_ORDER:
-        raise WeakKey("small-order Ed25519 public key")
-    u = (y * y - 1) % _P
-    v = (_D * y * y + 1) % _P
-    x2 = u * pow(v, _P - 2, _P) % _P
-    if x2 == 0:
-        # x = 0 means y = ±1: both small order; with the sign bit set it is also non-canonical.
-        raise InvalidKey("non-canonical Ed25519 public key") if sign else WeakKey("small order")
-    if pow(x2, (_P - 1) // 2, _P) != 1:
-        raise InvalidKey("Ed25519 public key is not on the curve")
+    PublicKey.from_raw(KeyType.ED25519, public_key)
     return public_key
 
 

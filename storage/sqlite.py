@@ -587,7 +587,3 @@ def _split_sql(script: str) -> list[str]:
     if pending.strip():
         raise StorageError("migration script ends inside a statement")
     return statements
-
-
-def dumps(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"))

@@ -292,8 +292,21 @@ def _decode(enc: bytes) -> tuple[int, int]:
     return x, y
 
 
+# The 8 points of order dividing 8, in their canonical encodings (RFC 8032 §5.1.2).
+SMALL_ORDER = [bytes.fromhex(h) for h in (
+    "0100000000000000000000000000000000000000000000000000000000000000",
+    "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+    "0000000000000000000000000000000000000000000000000000000000000000",
+    "0000000000000000000000000000000000000000000000000000000000000080",
+    "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05",
+    "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc85",
+    "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a",
+    "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac03fa",
+)]
+
+
 def test_small_order_and_non_canonical_keys_are_refused() -> None:
-    for enc in note._SMALL_ORDER:
+    for enc in SMALL_ORDER:
         point = _decode(enc)
         for _ in range(3):
             point = _add(point, point)
