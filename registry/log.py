@@ -20,8 +20,10 @@ and refuses to serve if it disagrees.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -43,6 +45,20 @@ __all__ = [
 ]
 
 MAX_BATCH = 1024
+_PARALLEL_FROM = 64
+_CHUNK = 32
+_POOL: ThreadPoolExecutor | None = None
+_POOL_LOCK = threading.Lock()
+
+
+def _checkers() -> ThreadPoolExecutor:
+    """One shared pool for entry checks, sized to the machine's cores."""
+    global _POOL  # noqa: PLW0603 - a lazily created process-wide pool
+    with _POOL_LOCK:
+        if _POOL is None:
+            _POOL = ThreadPoolExecutor(max_workers=os.cpu_count() or 2,
+                                       thread_name_prefix="registry-check")
+        return _POOL
 
 
 class RegistryCorrupt(ServiceUnavailable):
@@ -193,16 +209,16 @@ class Log:
         # release the GIL, so concurrent submitters use every core. Under the sequencing lock
         # only the cheap, order-dependent checks remain.
         snapshot = self._writers
-        for item in pending:
-            try:
-                item.entry = parse_entry(item.data, expected_log=self.origin)
-                if snapshot is not None:
-                    item.verified = snapshot.preverify(item.entry)
-                elif self.policy is not None and item.entry.type.is_governance:
-                    item.verified = WriterSet(self.policy).preverify(item.entry)
-            except Exception as exc:
-                item.error = exc
-                item.done.set()
+        if snapshot is None and self.policy is not None:
+            with self._sequencer:
+                snapshot = self.writers()
+        if len(pending) >= _PARALLEL_FROM:
+            # Large batches (a mirror catching up, bulk submitters): spread the checks over
+            # threads; parsing holds the GIL but Ed25519 verification does not.
+            chunks = [pending[i : i + _CHUNK] for i in range(0, len(pending), _CHUNK)]
+            list(_checkers().map(lambda chunk: self._precheck(chunk, snapshot), chunks))
+        else:
+            self._precheck(pending, snapshot)
         waiting = [item for item in pending if not item.done.is_set()]
         with self._queue_lock:
             self._queue.extend(waiting)
@@ -218,6 +234,16 @@ class Log:
                 else:
                     item.done.wait(0.005)
         return [p.result if p.error is None else p.error for p in pending]  # type: ignore[misc]
+
+    def _precheck(self, items: Sequence[_Pending], snapshot: WriterSet | None) -> None:
+        for item in items:
+            try:
+                item.entry = parse_entry(item.data, expected_log=self.origin)
+                if snapshot is not None:
+                    item.verified = snapshot.preverify(item.entry)
+            except Exception as exc:
+                item.error = exc
+                item.done.set()
 
     def _drain(self) -> None:
         while True:
