@@ -17,6 +17,7 @@ from identity import did_webvh
 from identity.resolver import Resolver
 from node.dids import anchor_did_log, did_domain, make_registry_resolver, node_services
 from node.events import EventBus
+from node.issuance import IssuanceService
 from node.keys import DID_KEYS, ISSUING_KEYS, REGISTRY_KEYS, issuing_keys
 from node.kyc import KycService
 from node.mirror import list_mirrors, open_mirror_log
@@ -57,6 +58,7 @@ class Node:
     registry: RegistryService = field(init=False)
     vault: PiiVault = field(init=False)
     kyc: KycService = field(init=False)
+    issuance: IssuanceService = field(init=False)
     events: EventBus = field(default_factory=EventBus)
     _mirror_logs: dict[str, Log] = field(default_factory=dict)
 
@@ -105,6 +107,7 @@ def open_node(config: Config, clock: Callable[[], datetime] = utc_now) -> Node:
         if genesis is not None:
             anchor_did_log(node, node.institution.did, [genesis])
     node.kyc = KycService(node)
+    node.issuance = IssuanceService(node)
     return node
 
 

@@ -1,0 +1,173 @@
+"""Issuance on a node: SD-JWT VC (ES256 and Ed25519) and VCDM 2.0 for an approved application,
+verified with the institution's key resolved from its DID; status lists and their anchors."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from credentials.jose import decode_unverified
+from credentials.sd_jwt import parse, present
+from credentials.status_list import MIN_BITSTRING_ENTRIES
+from identity.keys import KeyType, PrivateKey
+from node.issuance import CONFIGURATIONS, ClientNotInGoodStanding, CredentialStatusConflict
+from tests.api.test_issuance_helpers import (
+    APPLICATION,
+    approved_application,
+    check_anchor,
+    served_status,
+    verify_sd_jwt,
+    verify_vcdm,
+)
+
+PERSONAL = {
+    "sub",
+    "kyc_level",
+    "verified_at",
+    "given_name",
+    "family_name",
+    "birthdate",
+    "age_over_18",
+    "age_over_21",
+    "nationality",
+    "residence_country",
+    "document_type",
+}
+
+
+@pytest.fixture
+def node(app):
+    return app.extensions["kyc"]
+
+
+@pytest.mark.parametrize(
+    ("configuration", "alg"), [("KycCredential", "ES256"), ("KycCredentialEd25519", "EdDSA")]
+)
+def test_sd_jwt_vc_for_an_approved_application(node, configuration, alg) -> None:
+    application_id = approved_application(node)
+    holder = PrivateKey.generate(KeyType.ED25519)
+    issued = node.issuance.issue(application_id, configuration, holder.public_key, actor="t")
+    parsed = parse(issued.credential)
+    verified = verify_sd_jwt(node, issued.credential)
+    assert verified.header["typ"] == "dc+sd-jwt" and verified.header["alg"] == alg
+    assert verified.header["kid"].startswith(node.institution.did + "#")
+    claims = verified.claims
+    assert claims["iss"] == node.institution.did
+    assert claims["vct"] == node.config.public_url + "/credential-types/kyc/v1"
+    assert claims["cnf"] == {"jwk": holder.public_key.to_jwk()}
+    assert claims["given_name"] == "Anna Maria" and claims["family_name"] == "Eriksson"
+    assert claims["birthdate"] == "1974-08-12" and claims["age_over_18"] is True
+    assert claims["age_over_21"] is True and claims["nationality"] == "SE"
+    assert claims["residence_country"] == "SE" and claims["document_type"] == "passport"
+    assert claims["kyc_level"] >= 1 and claims["sub"] == APPLICATION["holder_did"]
+    assert claims["exp"] - claims["iat"] == 365 * 86400
+    # Every personal claim is a disclosure, and there are decoys besides.
+    assert {path[0] for path in verified.disclosed_paths} == PERSONAL
+    assert len(parsed.disclosures) == len(PERSONAL)
+    # The always-visible part names none of them.
+    hidden = verify_sd_jwt(node, present(issued.credential, disclose=[])).claims
+    assert not PERSONAL & set(hidden)
+    assert set(hidden) >= {"iss", "iat", "exp", "vct", "vct#integrity", "cnf", "status"}
+    reference = claims["status"]["status_list"]
+    assert reference["uri"].startswith(node.config.public_url + "/status/ietf/")
+    assert 0 <= reference["idx"] < 131_072
+
+
+def test_decoys_hide_the_number_of_claims(node) -> None:
+    application_id = approved_application(node)
+    holder = PrivateKey.generate(KeyType.P256).public_key
+    issued = node.issuance.issue(application_id, "KycCredential", holder, actor="t")
+    payload = json.loads(decode_unverified(parse(issued.credential).issuer_jwt)[1])
+    assert len(payload["_sd"]) > len(PERSONAL)
+
+
+def test_vcdm2_credential_with_bitstring_entries(node, client) -> None:
+    application_id = approved_application(node)
+    holder = PrivateKey.generate(KeyType.P256).public_key
+    issued = node.issuance.issue(application_id, "KycCredentialVcdm2", holder, actor="t")
+    verified = verify_vcdm(node, issued.credential)
+    assert verified.header["typ"] == "vc+jwt"
+    credential = verified.credential
+    assert credential["issuer"] == node.institution.did
+    assert credential["credentialSubject"]["given_name"] == "Anna Maria"
+    assert credential["cnf"] == {"jwk": holder.to_jwk()}
+    assert {s.purpose for s in verified.status} == {"revocation", "suspension"}
+    assert len({s.index for s in verified.status}) == 1
+    for entry in verified.status:
+        assert served_status(node, client, entry.list_credential, entry.index) == 0
+
+
+def test_lifecycle_is_published_and_anchored(node, client) -> None:
+    application_id = approved_application(node)
+    holder = PrivateKey.generate(KeyType.P256).public_key
+    sd = node.issuance.issue(application_id, "KycCredential", holder, actor="t")
+    vc = node.issuance.issue(application_id, "KycCredentialVcdm2", holder, actor="t")
+    ref = node.issuance.view(sd.row)["status_reference"]["status_list"]
+    entries = {e["statusPurpose"]: e for e in node.issuance.view(vc.row)["status_reference"]}
+    idx = int(entries["revocation"]["statusListIndex"])
+
+    def state() -> tuple[int, int, int]:
+        return (
+            served_status(node, client, ref["uri"], ref["idx"]),
+            served_status(node, client, entries["revocation"]["statusListCredential"], idx),
+            served_status(node, client, entries["suspension"]["statusListCredential"], idx),
+        )
+
+    assert state() == (0, 0, 0)
+    version = check_anchor(node, ref["uri"], client.get(ref["uri"][21:]).get_data(as_text=True))
+    for credential in (sd, vc):
+        node.issuance.suspend(credential.id, reason="r", broker_key_id=None, actor="t")
+    assert state() == (2, 0, 1)
+    for credential in (sd, vc):
+        node.issuance.reinstate(credential.id, reason="r", broker_key_id=None, actor="t")
+    assert state() == (0, 0, 0)
+    for credential in (sd, vc):
+        node.issuance.revoke(credential.id, reason="r", broker_key_id=None, actor="t")
+    assert state() == (1, 1, 0)
+    later = check_anchor(node, ref["uri"], client.get(ref["uri"][21:]).get_data(as_text=True))
+    assert later["version"] == version["version"] + 3
+    with pytest.raises(CredentialStatusConflict):
+        node.issuance.reinstate(sd.id, reason="r", broker_key_id=None, actor="t")
+    assert [c["status"] for c in node.issuance.credentials_for(application_id)] == [
+        "revoked",
+        "revoked",
+    ]
+
+
+def test_a_client_not_approved_cannot_be_reinstated(node) -> None:
+    application_id = approved_application(node)
+    holder = PrivateKey.generate(KeyType.P256).public_key
+    issued = node.issuance.issue(application_id, "KycCredential", holder, actor="t")
+    node.issuance.suspend(issued.id, reason="r", broker_key_id=None, actor="t")
+    with node.store.transaction():
+        node.store.update_application(application_id, status="suspended")
+    with pytest.raises(ClientNotInGoodStanding):
+        node.issuance.reinstate(issued.id, reason="r", broker_key_id=None, actor="t")
+
+
+def test_indexes_are_random_distinct_and_a_full_list_opens_a_new_one(node) -> None:
+    node.issuance.settings.status_list_size = 8
+    application_id = approved_application(node)
+    holder = PrivateKey.generate(KeyType.P256).public_key
+    issued = [
+        node.issuance.issue(application_id, "KycCredential", holder, actor="t") for _ in range(20)
+    ]
+    places = [(c.row.group_id, c.row.status_idx) for c in issued]
+    assert len(set(places)) == 20
+    groups = {group for group, _ in places}
+    assert len(groups) == 3  # 8 + 8 + 4
+    first = [idx for group, idx in places[:8]]
+    assert sorted(first) == list(range(8)) and first != list(range(8))
+    # A W3C list never goes below the spec's minimum, whatever the setting.
+    vc = node.issuance.issue(application_id, "KycCredentialVcdm2", holder, actor="t")
+    assert node.store.get_status_group(vc.row.group_id).size == MIN_BITSTRING_ENTRIES
+
+
+def test_every_configuration_issues(node) -> None:
+    application_id = approved_application(node)
+    holder = PrivateKey.generate(KeyType.ED25519).public_key
+    for configuration in CONFIGURATIONS:
+        issued = node.issuance.issue(application_id, configuration, holder, actor="t")
+        assert issued.row.status == "valid"
+    assert len(node.issuance.credentials_for(application_id)) == len(CONFIGURATIONS)
