@@ -18,7 +18,7 @@ from api.inputs import json_body
 from api.openapi import OPERATIONS, Operation
 from api.openapi import Response as Doc
 from identity.keys import KeyType, PrivateKey
-from node.issuance import VCT_PATH, type_metadata_bytes
+from node.issuance import CONFIGURATIONS, VCT_PATH, type_metadata_bytes
 
 __all__ = ["CREDENTIAL_VIEW", "blueprint"]
 
@@ -129,6 +129,79 @@ def reinstate(credential_id: str) -> Response:
     return _lifecycle(credential_id, "reinstate")
 
 
+OFFER_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "credential_configuration_ids": {
+            "type": "array",
+            "minItems": 1,
+            "maxItems": len(CONFIGURATIONS),
+            "uniqueItems": True,
+            "items": {"enum": list(CONFIGURATIONS)},
+        },
+        "tx_code": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "length": {"type": "integer", "minimum": 4, "maximum": 8},
+                "input_mode": {"enum": ["numeric", "text"]},
+                "description": {
+                    "type": "string",
+                    "maxLength": 300,
+                    "pattern": r"^[^\x00-\x1f\x7f]*$",
+                },
+            },
+        },
+    },
+}
+
+OFFER_VIEW: dict[str, Any] = {
+    "type": "object",
+    "required": [
+        "offer_id",
+        "application_id",
+        "credential_offer",
+        "credential_offer_uri",
+        "qr",
+        "expires_at",
+    ],
+    "properties": {
+        "offer_id": {"type": "string"},
+        "application_id": {"type": "string"},
+        "credential_offer": {
+            "type": "object",
+            "required": ["credential_issuer", "credential_configuration_ids", "grants"],
+        },
+        "credential_offer_uri": {"type": "string", "pattern": "^openid-credential-offer://"},
+        "qr": {
+            "type": "object",
+            "required": ["svg", "png"],
+            "properties": {"svg": {"type": "string"}, "png": {"type": "string"}},
+        },
+        "tx_code": {"type": "string"},
+        "expires_at": {"type": "string"},
+    },
+}
+
+
+@blueprint.post("/kyc/applications/<application_id>/offers")
+@require_role(Role.BROKER)
+def create_offer(application_id: str) -> tuple[Response, int]:
+    body = json_body(OFFER_SCHEMA)
+    key = current_key()
+    offer = node().issuance.oid4vci.create_offer(
+        application_id,
+        broker_key_id=key.id,
+        actor=key.name,
+        configuration_ids=body.get("credential_configuration_ids"),
+        tx_code=body.get("tx_code"),
+    )
+    response = jsonify(offer)
+    response.headers["Cache-Control"] = "no-store"
+    return response, 201
+
+
 @blueprint.get("/credentials/<credential_id>")
 @require_role(Role.BROKER)
 def get_credential(credential_id: str) -> Response:
@@ -183,6 +256,31 @@ _ERRS = {
 }
 
 OPERATIONS += [
+    Operation(
+        "POST",
+        "/kyc/applications/{application_id}/offers",
+        "Create an OpenID4VCI credential offer (pre-authorized code, optional tx_code) for an "
+        "approved application: offer JSON, openid-credential-offer:// URI and QR code (SVG, PNG)",
+        "credentials",
+        {
+            201: Doc("Offer (the codes are shown once)", OFFER_VIEW),
+            **{**_ERRS, 404: Doc("No such application (or not this broker's)", schemas.ERROR)},
+            409: Doc("The application is not approved, or processing is restricted", schemas.ERROR),
+        },
+        201,
+        roles=("broker",),
+        path_parameters={"application_id": ({"type": "string", "maxLength": 64}, "app_example")},
+        request_schema=OFFER_SCHEMA,
+        request_example={
+            "credential_configuration_ids": ["KycCredential"],
+            "tx_code": {
+                "length": 6,
+                "input_mode": "numeric",
+                "description": "The code we sent you by SMS",
+            },
+        },
+        live_example=lambda app: {"path": {"application_id": example_application(app)}},
+    ),
     Operation(
         "GET",
         "/status/ietf/{list_id}",

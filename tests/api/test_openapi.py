@@ -56,6 +56,7 @@ def test_example_succeeds_on_a_fresh_node(tmp_path: Path, op: Operation) -> None
             )
             headers["Authorization"] = "Bearer " + result.output.strip().splitlines()[-1]
         live = op.live_example(app) if op.live_example else {}
+        headers.update(live.get("headers", {}))  # e.g. an OAuth access token the example made
         path = op.path
         for name, (_, example) in op.path_parameters.items():
             path = path.replace("{" + name + "}", live.get("path", {}).get(name, example))

@@ -1,0 +1,508 @@
+"""OpenID for Verifiable Credential Issuance 1.0, pre-authorized code flow.
+
+The broker creates an offer for an approved application (§4.1.1: by value, as JSON, as an
+``openid-credential-offer://`` URI and as a QR code), optionally with a transaction code sent to
+the client another way. The wallet exchanges the pre-authorized code at the token endpoint
+(§6: single use, short-lived, ``tx_code`` rules of §6.1/§6.3), fetches a ``c_nonce`` (§7), and
+asks the credential endpoint (§8) with a key proof JWT (App. F.1: ``typ openid4vci-proof+jwt``,
+``aud`` = this issuer, ``nonce`` = a current c_nonce, used once); the proof's key becomes ``cnf``.
+
+The credential issuer identifier is the node's public URL; the node is its own authorization
+server. Codes, transaction codes, access tokens and nonces are kept as SHA-256 hashes only.
+Errors carry the spec's names in ``oauth_error``.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import io
+import json
+import secrets
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+import segno
+
+import errors
+from credentials import jose
+from identity.did import parse_did_url
+from identity.keys import Algorithm, PublicKey
+from node.dids import resolve_key
+from node.issuance import CLAIMS, CONFIGURATIONS, DEFAULT_CONFIGURATION, IssuedCredential
+from storage.issuance import OfferRow, TokenRow
+
+if TYPE_CHECKING:
+    from node.issuance import IssuanceService
+
+__all__ = ["PRE_AUTHORIZED_GRANT", "PROOF_TYP", "Oid4vciService"]
+
+PRE_AUTHORIZED_GRANT = "urn:ietf:params:oauth:grant-type:pre-authorized_code"
+PROOF_TYP = "openid4vci-proof+jwt"
+OFFER_SCHEME = "openid-credential-offer://"
+PROOF_MAX_AGE = 300  # seconds a key proof's iat may lie in the past
+PROOF_LEEWAY = 60  # and in the future (clock skew)
+PROOF_ALGS = (Algorithm.ES256, Algorithm.EDDSA, Algorithm.ED25519)
+
+
+# --- errors (OpenID4VCI §6.3 token errors, §8.3.1.2 credential errors, RFC 6750) ---------------
+
+
+class Oid4vciError(errors.InvalidInput):
+    """An error of the OpenID4VCI / OAuth endpoints; ``oauth_error`` is the spec's name."""
+
+    code = "oid4vci_error"
+    oauth_error = "invalid_request"
+
+
+class InvalidRequest(Oid4vciError):
+    code = "invalid_request"
+    oauth_error = "invalid_request"
+
+
+class InvalidGrant(Oid4vciError):
+    code = "invalid_grant"
+    oauth_error = "invalid_grant"
+
+
+class UnsupportedGrantType(Oid4vciError):
+    code = "unsupported_grant_type"
+    oauth_error = "unsupported_grant_type"
+
+
+class InvalidToken(errors.Unauthorized):
+    code = "invalid_token"
+    oauth_error = "invalid_token"
+
+
+class InvalidCredentialRequest(Oid4vciError):
+    code = "invalid_credential_request"
+    oauth_error = "invalid_credential_request"
+
+
+class UnknownCredentialConfiguration(Oid4vciError):
+    code = "unknown_credential_configuration"
+    oauth_error = "unknown_credential_configuration"
+
+
+class UnknownCredentialIdentifier(Oid4vciError):
+    code = "unknown_credential_identifier"
+    oauth_error = "unknown_credential_identifier"
+
+
+class InvalidKeyProof(Oid4vciError):
+    """``invalid_proof`` in the spec (the code name is taken by Data Integrity proofs)."""
+
+    code = "invalid_key_proof"
+    oauth_error = "invalid_proof"
+
+
+class InvalidNonce(Oid4vciError):
+    code = "invalid_nonce"
+    oauth_error = "invalid_nonce"
+
+
+class CredentialRequestDenied(Oid4vciError):
+    code = "credential_request_denied"
+    oauth_error = "credential_request_denied"
+
+
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def _single(form: Mapping[str, Sequence[str]], name: str) -> str | None:
+    values = form.get(name) or []
+    if len(values) > 1:  # RFC 6749 §3.2: parameters must not be repeated
+        raise InvalidRequest(f"parameter {name!r} is repeated")
+    return values[0] if values else None
+
+
+class Oid4vciService:
+    def __init__(self, issuance: IssuanceService) -> None:
+        self.issuance = issuance
+        self.node = issuance.node
+
+    @property
+    def settings(self) -> Any:
+        return self.issuance.settings
+
+    # --- identifiers and metadata ---------------------------------------------------------------
+
+    @property
+    def issuer(self) -> str:
+        return self.node.config.public_url
+
+    def endpoint(self, name: str) -> str:
+        return f"{self.issuer}/oid4vci/{name}"
+
+    def issuer_metadata(self) -> dict[str, Any]:
+        """Credential Issuer Metadata (§12.2)."""
+        configurations = {}
+        for configuration in CONFIGURATIONS.values():
+            entry: dict[str, Any] = {
+                "format": configuration.oid4vci_format,
+                "scope": configuration.id,
+                "cryptographic_binding_methods_supported": ["jwk"],
+                "credential_signing_alg_values_supported": [configuration.alg],
+                "proof_types_supported": {
+                    "jwt": {"proof_signing_alg_values_supported": [str(a) for a in PROOF_ALGS]}
+                },
+                "credential_metadata": {
+                    "display": [
+                        {
+                            "name": "KYC credential",
+                            "locale": "en-US",
+                            "description": "Verified identity (know your customer)",
+                        }
+                    ],
+                    "claims": [
+                        {
+                            "path": ["credentialSubject", name]
+                            if configuration.format == "vc+jwt"
+                            else [name],
+                            "display": [{"name": label, "locale": "en-US"}],
+                        }
+                        for name, label in CLAIMS
+                    ],
+                },
+            }
+            if configuration.format == "dc+sd-jwt":
+                entry["vct"] = self.issuance.vct
+            else:
+                entry["credential_definition"] = {"type": ["VerifiableCredential", "KycCredential"]}
+            configurations[configuration.id] = entry
+        return {
+            "credential_issuer": self.issuer,
+            "credential_endpoint": self.endpoint("credential"),
+            "nonce_endpoint": self.endpoint("nonce"),
+            "display": [{"name": self.node.institution.name, "locale": "en-US"}],
+            "credential_configurations_supported": configurations,
+        }
+
+    def authorization_server_metadata(self) -> dict[str, Any]:
+        """OAuth 2.0 Authorization Server Metadata (RFC 8414) for the pre-authorized flow."""
+        return {
+            "issuer": self.issuer,
+            "token_endpoint": self.endpoint("token"),
+            "response_types_supported": [],
+            "grant_types_supported": [PRE_AUTHORIZED_GRANT],
+            "token_endpoint_auth_methods_supported": ["none"],
+            "pre-authorized_grant_anonymous_access_supported": True,
+        }
+
+    # --- offers (broker) ------------------------------------------------------------------------
+
+    def create_offer(
+        self,
+        application_id: str,
+        *,
+        broker_key_id: int,
+        actor: str,
+        configuration_ids: Sequence[str] | None = None,
+        tx_code: Mapping[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """A credential offer for an approved application of this broker. The pre-authorized
+        code (and the transaction code, if asked for) appear in this answer only."""
+        self.node.kyc.get(application_id, broker_key_id=broker_key_id)  # owner only, else 404
+        self.node.kyc.approved_claims(application_id)  # approved and unrestricted, else 409
+        ids = list(dict.fromkeys(configuration_ids or [DEFAULT_CONFIGURATION]))
+        unknown = [i for i in ids if i not in CONFIGURATIONS]
+        if unknown:
+            raise errors.InvalidValue(
+                f"unknown credential configuration {unknown[0]!r}",
+                field="credential_configuration_ids",
+            )
+        code = secrets.token_urlsafe(32)
+        grant: dict[str, Any] = {"pre-authorized_code": code}
+        tx_value = None
+        if tx_code is not None:
+            length = int(tx_code.get("length", 6))
+            mode = str(tx_code.get("input_mode", "numeric"))
+            alphabet = "0123456789" if mode == "numeric" else "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+            tx_value = "".join(secrets.choice(alphabet) for _ in range(length))
+            description = (
+                {"description": tx_code["description"]} if "description" in tx_code else {}
+            )
+            grant["tx_code"] = {"input_mode": mode, "length": length, **description}
+        offer = {
+            "credential_issuer": self.issuer,
+            "credential_configuration_ids": ids,
+            "grants": {PRE_AUTHORIZED_GRANT: grant},
+        }
+        now = self.node.unix_now()
+        row = OfferRow(
+            id="offer_" + secrets.token_urlsafe(12),
+            application_id=application_id,
+            broker_key_id=broker_key_id,
+            code_hash=_hash(code),
+            tx_code_hash=_hash(tx_value) if tx_value is not None else None,
+            configuration_ids=ids,
+            created_at=self.node.now(),
+            expires_at=now + self.settings.offer_lifetime,
+            redeemed_at=None,
+            failed_attempts=0,
+        )
+        with self.node.store.transaction():
+            self.node.store.add_offer(row)
+            self.issuance._audit(
+                actor,
+                "credential.offered",
+                row.id,
+                {
+                    "application_id": application_id,
+                    "configurations": ids,
+                    "tx_code": tx_value is not None,
+                },
+            )
+        offer_json = json.dumps(offer, separators=(",", ":"))
+        uri = OFFER_SCHEME + "?credential_offer=" + quote(offer_json, safe="")
+        result: dict[str, Any] = {
+            "offer_id": row.id,
+            "application_id": application_id,
+            "credential_offer": offer,
+            "credential_offer_uri": uri,
+            "qr": _qr(uri),
+            "expires_at": datetime.fromtimestamp(row.expires_at, UTC)
+            .isoformat()
+            .replace("+00:00", "Z"),
+        }
+        if tx_value is not None:
+            result["tx_code"] = tx_value
+        return result
+
+    # --- token endpoint (§6) --------------------------------------------------------------------
+
+    def token(self, form: Mapping[str, Sequence[str]]) -> dict[str, Any]:
+        grant_type = _single(form, "grant_type")
+        if grant_type is None:
+            raise InvalidRequest("grant_type is required")
+        if grant_type != PRE_AUTHORIZED_GRANT:
+            raise UnsupportedGrantType(f"grant_type must be {PRE_AUTHORIZED_GRANT}")
+        code = _single(form, "pre-authorized_code")
+        if not code:
+            raise InvalidRequest("pre-authorized_code is required")
+        tx_code = _single(form, "tx_code")
+        details = _single(form, "authorization_details")
+        offer = self.node.store.find_offer(_hash(code))
+        now = self.node.unix_now()
+        if offer is None or offer.redeemed_at is not None or offer.expires_at <= now:
+            raise InvalidGrant("the pre-authorized code is invalid, expired or already used")
+        if offer.tx_code_hash is None:
+            if tx_code is not None:
+                raise InvalidRequest("this offer has no transaction code; do not send tx_code")
+        elif tx_code is None:
+            raise InvalidRequest("this offer requires tx_code")
+        elif not hmac.compare_digest(_hash(tx_code), offer.tx_code_hash):
+            self._failed_tx_code(offer)
+            raise InvalidGrant("the transaction code is wrong")
+        authorization_details = self._authorization_details(details, offer)
+        access_token = secrets.token_urlsafe(32)
+        with self.node.store.transaction():
+            if not self.node.store.redeem_offer(offer.id, self.node.now()):
+                raise InvalidGrant("the pre-authorized code was already used")
+            self.node.store.purge_oid4vci(now)
+            self.node.store.add_access_token(
+                TokenRow(
+                    token_hash=_hash(access_token),
+                    offer_id=offer.id,
+                    expires_at=now + self.settings.access_token_lifetime,
+                    issued=[],
+                )
+            )
+        body: dict[str, Any] = {
+            "access_token": access_token,
+            "token_type": "Bearer",
+            "expires_in": self.settings.access_token_lifetime,
+        }
+        if authorization_details is not None:
+            body["authorization_details"] = authorization_details
+        return body
+
+    def _failed_tx_code(self, offer: OfferRow) -> None:
+        """Count a wrong transaction code; the offer is burnt after too many (brute force)."""
+        with self.node.store.transaction():
+            attempts = self.node.store.count_failed_offer_attempt(offer.id)
+            if attempts >= self.settings.max_tx_code_attempts:
+                self.node.store.redeem_offer(offer.id, self.node.now())
+
+    @staticmethod
+    def _authorization_details(raw: str | None, offer: OfferRow) -> list[dict[str, Any]] | None:
+        """RFC 9396 ``authorization_details`` of type ``openid_credential`` (§5.1.1): each must
+        name an offered configuration; the answer names one credential identifier per
+        configuration (the configuration id itself)."""
+        if raw is None:
+            return None
+        try:
+            details = json.loads(raw)
+        except ValueError as exc:
+            raise InvalidRequest("authorization_details is not JSON") from exc
+        if not isinstance(details, list) or not details:
+            raise InvalidRequest("authorization_details must be a non-empty array")
+        answer = []
+        for item in details:
+            if not isinstance(item, dict) or item.get("type") != "openid_credential":
+                raise InvalidRequest("authorization_details entries must be openid_credential")
+            configuration = item.get("credential_configuration_id")
+            if configuration not in offer.configuration_ids:
+                raise InvalidRequest("authorization_details names a configuration not offered")
+            answer.append(
+                {
+                    "type": "openid_credential",
+                    "credential_configuration_id": configuration,
+                    "credential_identifiers": [configuration],
+                }
+            )
+        return answer
+
+    # --- nonce endpoint (§7) --------------------------------------------------------------------
+
+    def nonce(self) -> str:
+        value = secrets.token_urlsafe(32)
+        with self.node.store.transaction():
+            self.node.store.add_nonce(
+                _hash(value), self.node.unix_now() + self.settings.nonce_lifetime
+            )
+        return value
+
+    # --- credential endpoint (§8) ---------------------------------------------------------------
+
+    def access(self, authorization: str | None) -> tuple[TokenRow, OfferRow]:
+        if not authorization:
+            raise InvalidToken("an access token is required: Authorization: Bearer <token>")
+        scheme, _, value = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not value.strip():
+            raise InvalidToken("use the Bearer scheme")
+        token = self.node.store.find_access_token(_hash(value.strip()))
+        if token is None or token.expires_at <= self.node.unix_now():
+            raise InvalidToken("the access token is invalid or expired")
+        offer = self.node.store.get_offer(token.offer_id)
+        if offer is None:
+            raise InvalidToken("the access token is invalid")
+        return token, offer
+
+    def credential(self, authorization: str | None, body: Mapping[str, Any]) -> dict[str, Any]:
+        token, offer = self.access(authorization)
+        identifier = body.get("credential_identifier")
+        configuration_id = body.get("credential_configuration_id")
+        if (identifier is None) == (configuration_id is None):
+            raise InvalidCredentialRequest(
+                "send exactly one of credential_identifier and credential_configuration_id"
+            )
+        if identifier is not None:
+            if identifier not in offer.configuration_ids:
+                raise UnknownCredentialIdentifier(f"unknown credential_identifier {identifier!r}")
+            configuration_id = identifier
+        elif configuration_id not in offer.configuration_ids:
+            raise UnknownCredentialConfiguration(
+                f"credential configuration {configuration_id!r} was not offered"
+            )
+        if configuration_id in token.issued:
+            raise InvalidCredentialRequest("this credential was already issued for this token")
+        proofs = body.get("proofs")
+        if not isinstance(proofs, dict) or set(proofs) != {"jwt"}:
+            raise InvalidKeyProof("proofs must hold exactly the jwt proof type")
+        jwts = proofs["jwt"]
+        if not isinstance(jwts, list) or len(jwts) != 1 or not isinstance(jwts[0], str):
+            raise InvalidKeyProof("send exactly one jwt key proof (batch issuance is off)")
+        holder_key, nonce = self.verify_proof(jwts[0])
+        with self.node.store.transaction():
+            if not self.node.store.consume_nonce(_hash(nonce), self.node.unix_now()):
+                raise InvalidNonce("the c_nonce is unknown, expired or already used")
+        token_hash = token.token_hash
+
+        def mark_issued(_credential_id: str) -> None:
+            current = self.node.store.find_access_token(token_hash)
+            if current is None or configuration_id in current.issued:
+                raise InvalidCredentialRequest("this credential was already issued for this token")
+            self.node.store.mark_token_issued(token_hash, [*current.issued, configuration_id])
+
+        try:
+            issued: IssuedCredential = self.issuance.issue(
+                offer.application_id,
+                str(configuration_id),
+                holder_key,
+                actor="oid4vci",
+                within=mark_issued,
+            )
+        except (errors.Conflict, errors.NotFound) as exc:
+            raise CredentialRequestDenied(
+                "the credential cannot be issued: the client is no longer approved"
+            ) from exc
+        return {"credentials": [{"credential": issued.credential}]}
+
+    def verify_proof(self, proof: str) -> tuple[PublicKey, str]:
+        """Check a key proof (App. F.1, F.4) and return its key and nonce. Everything is checked
+        except the nonce's freshness, which the caller consumes."""
+        try:
+            header, _payload, _input, _sig = jose.decode_unverified(proof)
+        except errors.Error as exc:
+            raise InvalidKeyProof(f"the key proof is not a JWS: {exc.message}") from exc
+        if header.get("typ") != PROOF_TYP:
+            raise InvalidKeyProof(f"the key proof's typ must be {PROOF_TYP}")
+        carriers = [name for name in ("kid", "jwk", "x5c") if name in header]
+        if len(carriers) != 1:
+            raise InvalidKeyProof("the key proof must carry exactly one of kid, jwk, x5c")
+        try:
+            if carriers[0] == "jwk":
+                if not isinstance(header["jwk"], dict):
+                    raise InvalidKeyProof("jwk must be an object")
+                _, claims = jose.verify_compact(
+                    proof,
+                    None,
+                    expected_typ=PROOF_TYP,
+                    trust_header_jwk=True,
+                    allowed_algs=PROOF_ALGS,
+                )
+                key = PublicKey.from_jwk(header["jwk"])
+            elif carriers[0] == "kid":
+                key = self._kid_key(header["kid"])
+                _, claims = jose.verify_compact(
+                    proof, key, expected_typ=PROOF_TYP, allowed_algs=PROOF_ALGS
+                )
+            else:
+                raise InvalidKeyProof("x5c key proofs are not supported; use jwk or a did kid")
+        except InvalidKeyProof:
+            raise
+        except errors.Error as exc:
+            raise InvalidKeyProof(f"the key proof does not verify: {exc.message}") from exc
+        if claims.get("aud") != self.issuer:
+            raise InvalidKeyProof(f"the key proof's aud must be {self.issuer}")
+        iat = claims.get("iat")
+        now = self.node.unix_now()
+        if isinstance(iat, bool) or not isinstance(iat, int | float):
+            raise InvalidKeyProof("the key proof needs a numeric iat")
+        if not now - PROOF_MAX_AGE <= iat <= now + PROOF_LEEWAY:
+            raise InvalidKeyProof("the key proof's iat is too old or in the future")
+        nonce = claims.get("nonce")
+        if not isinstance(nonce, str) or not nonce:
+            raise InvalidKeyProof("the key proof must carry the c_nonce")
+        return key, nonce
+
+    def _kid_key(self, kid: Any) -> PublicKey:
+        """A ``kid`` naming a did:key or did:jwk key (keys that cannot change)."""
+        if not isinstance(kid, str):
+            raise InvalidKeyProof("kid must be a DID URL")
+        try:
+            method = parse_did_url(kid).did.method
+        except errors.Error as exc:
+            raise InvalidKeyProof("kid must be a DID URL") from exc
+        if method not in ("key", "jwk"):
+            raise InvalidKeyProof("kid must name a did:key or did:jwk key; or send a jwk")
+        return resolve_key(self.node, kid, self.node.clock())
+
+
+def _qr(uri: str) -> dict[str, str]:
+    """The offer URI as a QR code, SVG text and PNG data URI (segno, error correction M)."""
+    code = segno.make(uri, error="m", micro=False)
+    svg = io.BytesIO()
+    code.save(svg, kind="svg", scale=4, border=4, xmldecl=False)
+    png = io.BytesIO()
+    code.save(png, kind="png", scale=4, border=4)
+    return {
+        "svg": svg.getvalue().decode("utf-8"),
+        "png": "data:image/png;base64," + base64.b64encode(png.getvalue()).decode("ascii"),
+    }
