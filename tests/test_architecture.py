@@ -63,3 +63,26 @@ def test_only_storage_speaks_sql() -> None:
         if _forbidden(_imports(path), {"sqlite3", "sqlite_utils"}):
             offenders.append(str(rel))
     assert offenders == []
+
+
+WALLET_FORBIDDEN = {
+    "flask",
+    "werkzeug",
+    "sqlite3",
+    "sqlite_utils",
+    "storage",
+    "api",
+    "app",
+    "node",
+    "requests",
+}
+
+
+@pytest.mark.parametrize(
+    "path", sorted((ROOT / "wallet").rglob("*.py")), ids=lambda p: str(p.relative_to(ROOT))
+)
+def test_wallet_imports_neither_storage_nor_api_nor_flask(path: Path) -> None:
+    assert _forbidden(_imports(path), WALLET_FORBIDDEN) == set()
+    # Only the wallet's client touches the network.
+    if path.name != "client.py":
+        assert _forbidden(_imports(path), {"urllib.request", "http.client", "socket"}) == set()
