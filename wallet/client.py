@@ -6,7 +6,8 @@ Transport rules: ``https`` everywhere, except plain ``http`` to a loopback addre
 every request has a timeout; answers larger than ``MAX_RESPONSE_BYTES`` are refused. Standard
 library only (``urllib.request``).
 
-How an issuer is checked before a credential is stored (``IssuerKeys``):
+How an issuer is checked before a credential is stored, and a verifier before its signed
+request is read (``DidKeys``):
 
 1. the issuer node's DID resolution (``GET /1.0/identifiers/<did>``) and the DID's did:webvh log
    as anchored in its registry (``GET /registry/dids/<did>``);
@@ -55,6 +56,7 @@ from wallet.errors import (
     RegistryEvidenceInvalid,
     RemoteError,
     UnsafeUrl,
+    WalletError,
 )
 from wallet.holder import CredentialRecord, PresentationRequest
 from wallet.store import Wallet
@@ -62,8 +64,8 @@ from wallet.store import Wallet
 __all__ = [
     "MAX_RESPONSE_BYTES",
     "TIMEOUT",
+    "DidKeys",
     "Http",
-    "IssuerKeys",
     "Response",
     "check_url",
     "fetch_presentation_request",
@@ -236,10 +238,13 @@ def _b64(value: Any, what: str) -> bytes:
         raise RegistryEvidenceInvalid(f"registry evidence {what} is not base64") from exc
 
 
-class IssuerKeys:
-    """``IssuerKeyResolver`` for ``sd_jwt.verify``: the issuer's key from its DID, checked as the
-    module docstring says. ``trusted_logs`` (origin -> log vkey) is the wallet's pin set and is
-    updated the first time a registry is met."""
+class DidKeys:
+    """Keys of registry-anchored did:webvh DIDs, read from the node at ``node_url`` and checked
+    as the module docstring says. ``trusted_logs`` (origin -> log vkey) is the wallet's pin set;
+    it is updated the first time a registry is met (trust on first use).
+
+    An instance is an ``IssuerKeyResolver`` for ``sd_jwt.verify`` (the issuer's ``kid`` in force
+    at the credential's ``iat``, under ``assertionMethod``)."""
 
     def __init__(self, http: Http, node_url: str, trusted_logs: MutableMapping[str, str]) -> None:
         self.http = http
@@ -254,26 +259,34 @@ class IssuerKeys:
             raise CredentialRejected("the credential's kid is not a key of its issuer's DID")
         if isinstance(iat, bool) or not isinstance(iat, int | float):
             raise CredentialRejected("the credential has no iat")
-        quoted = quote(issuer, safe=":")
+        return self.key(kid, iat, relationship="assertionMethod")
+
+    def key(self, kid: str, at: float, *, relationship: str | None) -> PublicKey:
+        """The key ``kid`` (a did:webvh DID URL) names, as in force at ``at``."""
+        did = str(parse_did_url(kid).did)
+        if not did.startswith("did:webvh:"):
+            raise CredentialRejected(f"{did} is not a did:webvh DID")
+        quoted = quote(did, safe=":%")  # DID syntax is already path-safe
+        # (1) the node's resolution (with registry evidence) and the DID log it anchored
         resolution = self.http.get_json(
-            f"{self.node_url}/1.0/identifiers/{quoted}", "resolving the issuer's DID"
+            f"{self.node_url}/1.0/identifiers/{quoted}", f"resolving {did}"
         )
         log = self.http.get(f"{self.node_url}/registry/dids/{quoted}", accept="text/jsonl")
         if log.status != 200:
-            raise log.error("fetching the issuer's DID log")
+            raise log.error(f"fetching the DID log of {did}")
         lines = [line for line in log.body.decode("utf-8").splitlines() if line.strip()]
         if not lines:
-            raise CredentialRejected("the issuer's DID log is empty")
-        # (2) the did:webvh log verifies and kid was an assertionMethod at iat
+            raise CredentialRejected(f"the DID log of {did} is empty")
+        # (2) the did:webvh log verifies and kid was a verification method at ``at``
         key = did_webvh.key_valid_at(
-            lines, kid, datetime.fromtimestamp(iat, UTC), relationship="assertionMethod"
+            lines, kid, datetime.fromtimestamp(at, UTC), relationship=relationship
         )
         # (3) the log's latest line is in the registry under a checkpoint we trust
         metadata = resolution.get("didDocumentMetadata")
         evidence = metadata.get("registry") if isinstance(metadata, dict) else None
         if not isinstance(evidence, dict):
             raise RegistryEvidenceInvalid("the DID resolution carries no registry evidence")
-        self._check_evidence(evidence, issuer, json.loads(lines[-1]))
+        self._check_evidence(evidence, did, json.loads(lines[-1]))
         return key
 
     def _log_verifier(self, origin: str) -> Ed25519Verifier:
@@ -463,7 +476,7 @@ def receive(
         raise ProtocolError("the credential response holds no SD-JWT VC string")
 
     # Check before storing: issuer key from the registry, signature, disclosures, holder binding
-    resolver = IssuerKeys(http, issuer, wallet.trusted_logs)
+    resolver = DidKeys(http, issuer, wallet.trusted_logs)
     try:
         record = holder.accept_credential(
             credential,
@@ -484,15 +497,49 @@ def receive(
 # --- OpenID4VP: present --------------------------------------------------------------------------
 
 
-def _request_object(token: str, client_id: str) -> dict[str, Any]:
-    """A request object JWT (§5.7). Signed request objects need the verifier's key from its
-    client_id prefix; only unsigned ones (``alg: none``) are read, and only for the
-    ``redirect_uri:`` prefix (which cannot sign, §5.9.3)."""
+REQUEST_OBJECT_TYP: Final = "oauth-authz-req+jwt"
+DID_PREFIX: Final = "decentralized_identifier:"
+
+
+def _request_object(
+    token: str,
+    client_id: str,
+    *,
+    keys: DidKeys | None,
+    now: float,
+) -> dict[str, Any]:
+    """A request object JWT (OpenID4VP §5, RFC 9101), checked by its client_id prefix:
+
+    * ``decentralized_identifier:<did>`` (§5.9.3): signed (``typ: oauth-authz-req+jwt``) by a
+      key of that DID, found with ``DidKeys`` at the node that served the request (DID log
+      verified, latest version proven in the registry); not expired;
+    * ``redirect_uri:<uri>``: cannot be signed; read only unsigned (``alg: none``), and the
+      response must then go to that very URI (checked by ``parse_presentation_request``).
+
+    Other prefixes (x509, verifier attestation, federation) are not supported.
+    """
     header, payload, _signing_input, signature = jose.decode_unverified(token)
-    if header.get("alg") != "none" or signature:
-        raise ProtocolError("signed request objects are not supported by this wallet yet")
+    if client_id.startswith(DID_PREFIX):
+        did = client_id.removeprefix(DID_PREFIX)
+        kid = header.get("kid")
+        if not isinstance(kid, str) or not kid.startswith(did + "#") or keys is None:
+            raise ProtocolError("the request object is not signed by a key of the verifier's DID")
+        try:
+            key = keys.key(kid, now, relationship=None)
+            _header, claims = jose.verify_compact(token, key, expected_typ=REQUEST_OBJECT_TYP)
+        except (WalletError, Error) as exc:
+            message = getattr(exc, "message", str(exc))
+            raise ProtocolError(
+                f"the verifier's signed request does not verify: {message}"
+            ) from exc
+        exp = claims.get("exp")
+        if isinstance(exp, int | float) and not isinstance(exp, bool) and exp <= now:
+            raise ProtocolError("the presentation request has expired")
+        return claims
     if not client_id.startswith("redirect_uri:"):
-        raise ProtocolError("an unsigned request object needs a redirect_uri: client_id")
+        raise ProtocolError(f"client_id prefix of {client_id!r} is not supported by this wallet")
+    if header.get("alg") != "none" or signature:
+        raise ProtocolError("a redirect_uri: client cannot sign its request (OpenID4VP §5.9.3)")
     try:
         value = json.loads(payload.decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as exc:
@@ -502,15 +549,21 @@ def _request_object(token: str, client_id: str) -> dict[str, Any]:
     return value
 
 
-def fetch_presentation_request(http: Http, uri: str) -> PresentationRequest:
-    """The OpenID4VP request an ``openid4vp://`` URI points to (by value or ``request_uri``)."""
+def fetch_presentation_request(
+    http: Http, uri: str, *, trusted_logs: MutableMapping[str, str], now: float
+) -> PresentationRequest:
+    """The OpenID4VP request an ``openid4vp://`` URI points to (by value or ``request_uri``),
+    authenticated as its client_id prefix requires (see ``_request_object``)."""
     params = holder.parse_vp_uri(uri)
     client_id = params["client_id"]
+    keys = None
     if "request_uri" in params:
         method = params.get("request_uri_method", "get")
         if method not in ("get", "post"):
             raise ProtocolError("request_uri_method must be get or post")
         request_uri = check_url(params["request_uri"])
+        # The verifier's DID is resolved at the node that serves its request.
+        keys = DidKeys(http, request_uri, trusted_logs)
         response = (
             http.post_form(request_uri, {})
             if method == "post"
@@ -524,16 +577,14 @@ def fetch_presentation_request(http: Http, uri: str) -> PresentationRequest:
             )
         if response.status != 200:
             raise response.error("fetching the presentation request")
-        if response.content_type == "application/json":
-            request = response.json()
-            if not isinstance(request, dict):
-                raise ProtocolError("the presentation request is not a JSON object")
-        else:
-            request = _request_object(response.body.decode("ascii", "replace").strip(), client_id)
+        text = response.body.decode("ascii", "replace").strip()
+        request = _request_object(text, client_id, keys=keys, now=now)
     elif "request" in params:
-        request = _request_object(params["request"], client_id)
+        request = _request_object(params["request"], client_id, keys=None, now=now)
+    elif client_id.startswith("redirect_uri:"):
+        request = dict(params)  # by value, unsigned: only where the client id is the response URI
     else:
-        request = dict(params)
+        raise ProtocolError("this client_id prefix needs a signed request object")
     return holder.parse_presentation_request(request, expected_client_id=client_id)
 
 
@@ -552,7 +603,12 @@ def present(
     If consent is refused the verifier is told ``access_denied`` and ``ConsentRefused`` raised.
     """
     http = http or Http()
-    request = fetch_presentation_request(http, openid4vp_uri)
+    pins = dict(wallet.trusted_logs)
+    request = fetch_presentation_request(
+        http, openid4vp_uri, trusted_logs=wallet.trusted_logs, now=now()
+    )
+    if wallet.trusted_logs != pins:
+        wallet.save()  # a registry met for the first time stays pinned
     response_uri = check_url(request.response_uri)
     matches = holder.match_dcql(request.dcql, wallet.credentials, now=now())
     shared = holder.describe_matches(matches)
