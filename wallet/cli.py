@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from errors import Error
+from identity.did_key import did_from_public_key
 from identity.keys import KeyType
 from wallet import client
 from wallet.errors import WalletError
@@ -119,11 +120,15 @@ def _cmd_init(args: argparse.Namespace, path: Path, out: TextIO) -> None:
     key_type = KeyType.ED25519 if args.key_type == "ed25519" else KeyType.P256
     wallet = Wallet.create(path, _passphrase(confirm=True), key_type=key_type, now=int(time.time()))
     key = wallet.holder_key()
+    holder_did = did_from_public_key(key.public_key)
     if args.json:
-        _print_json({"wallet": str(path), "holder_key": key.public_key.to_jwk()}, out)
+        _print_json(
+            {"wallet": str(path), "holder_key": key.public_key.to_jwk(), "holder_did": holder_did},
+            out,
+        )
     else:
         out.write(f"Created {path} with a new {key.key_type} holder key\n")
-        out.write(f"Key thumbprint: {key.public_key.thumbprint()}\n")
+        out.write(f"Holder DID (give it to your broker): {holder_did}\n")
 
 
 def _cmd_receive(args: argparse.Namespace, wallet: Wallet, out: TextIO) -> None:

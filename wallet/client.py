@@ -588,6 +588,24 @@ def fetch_presentation_request(
     return holder.parse_presentation_request(request, expected_client_id=client_id)
 
 
+def _failed_checks(response: Response) -> str:
+    """The failed checks of a verdict in a refusal, as ``name (code), ...`` (empty if none)."""
+    try:
+        body = json.loads(response.body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return ""
+    verdict = body.get("verdict") if isinstance(body, dict) else None
+    checks = verdict.get("checks") if isinstance(verdict, dict) else None
+    if not isinstance(checks, list):
+        return ""
+    failed = [
+        f"{check.get('name')} ({check.get('code')})"
+        for check in checks
+        if isinstance(check, dict) and check.get("ok") is False
+    ]
+    return ", ".join(failed)
+
+
 def present(
     openid4vp_uri: str,
     wallet: Wallet,
@@ -624,6 +642,15 @@ def present(
         response_uri, {"vp_token": json.dumps(vp_token, separators=(",", ":")), **state}
     )
     if not 200 <= response.status < 300:
-        raise response.error("the presentation")
+        error = response.error("the presentation")
+        failed = _failed_checks(response)
+        if failed:
+            error = RemoteError(
+                f"the verifier refused the presentation (HTTP {response.status}"
+                f"{' ' + error.remote_code if error.remote_code else ''}): {failed}",
+                status=error.status,
+                remote_code=error.remote_code,
+            )
+        raise error
     answer = response.json() if response.body.strip() else None
     return {"status": response.status, "response": answer, "shared": shared}
