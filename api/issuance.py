@@ -140,6 +140,7 @@ OFFER_SCHEMA: dict[str, Any] = {
             "uniqueItems": True,
             "items": {"enum": list(CONFIGURATIONS)},
         },
+        "qr": {"type": "boolean"},
         "tx_code": {
             "type": "object",
             "additionalProperties": False,
@@ -163,7 +164,6 @@ OFFER_VIEW: dict[str, Any] = {
         "application_id",
         "credential_offer",
         "credential_offer_uri",
-        "qr",
         "expires_at",
     ],
     "properties": {
@@ -196,6 +196,7 @@ def create_offer(application_id: str) -> tuple[Response, int]:
         actor=key.name,
         configuration_ids=body.get("credential_configuration_ids"),
         tx_code=body.get("tx_code"),
+        qr=body.get("qr", True),
     )
     response = jsonify(offer)
     response.headers["Cache-Control"] = "no-store"

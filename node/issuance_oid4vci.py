@@ -204,6 +204,7 @@ class Oid4vciService:
         actor: str,
         configuration_ids: Sequence[str] | None = None,
         tx_code: Mapping[str, Any] | None = None,
+        qr: bool = True,
     ) -> dict[str, Any]:
         """A credential offer for an approved application of this broker. The pre-authorized
         code (and the transaction code, if asked for) appear in this answer only."""
@@ -265,11 +266,12 @@ class Oid4vciService:
             "application_id": application_id,
             "credential_offer": offer,
             "credential_offer_uri": uri,
-            "qr": _qr(uri),
             "expires_at": datetime.fromtimestamp(row.expires_at, UTC)
             .isoformat()
             .replace("+00:00", "Z"),
         }
+        if qr:
+            result["qr"] = _qr(uri)
         if tx_value is not None:
             result["tx_code"] = tx_value
         return result

@@ -81,6 +81,11 @@ def proof_jwt(
 def served_status(node: Any, client: Any, uri: str, idx: int) -> int:
     """The status at ``idx`` in the list served at ``uri``, after checking the token's signature
     and that the registry anchors exactly the served bytes."""
+    return served_list(node, client, uri).get(idx)
+
+
+def served_list(node: Any, client: Any, uri: str) -> StatusList:
+    """The list served at ``uri``, its signature and registry anchor checked."""
     path = uri[len(node.config.public_url) :]
     response = client.get(path)
     assert response.status_code == 200
@@ -90,11 +95,11 @@ def served_status(node: Any, client: Any, uri: str, idx: int) -> int:
         header = _header(token)
         key = resolve_key(node, header["kid"], datetime.now(UTC))
         verified = _verify_tsl(token, key, expected_sub=uri, now=node.unix_now())
-        return verified.status_list.get(idx)
+        return verified.status_list
     credential = verify_vcdm(node, token).credential
     status_list: StatusList = decode_bitstring(credential["credentialSubject"]["encodedList"])
     assert status_list.order is BitOrder.MSB
-    return status_list.get(idx)
+    return status_list
 
 
 def check_anchor(node: Any, uri: str, token: str) -> dict[str, Any]:
