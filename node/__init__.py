@@ -22,6 +22,7 @@ from node.keys import DID_KEYS, ISSUING_KEYS, REGISTRY_KEYS, issuing_keys
 from node.kyc import KycService
 from node.mirror import list_mirrors, open_mirror_log
 from node.registry import RegistryService
+from node.verification import VerificationService
 from registry.log import Log
 from storage import InstitutionRecord, Sealer, SqliteStore, load_or_create_master_key, open_store
 from storage.keyring import Keyring
@@ -59,6 +60,7 @@ class Node:
     vault: PiiVault = field(init=False)
     kyc: KycService = field(init=False)
     issuance: IssuanceService = field(init=False)
+    verification: VerificationService = field(init=False)
     events: EventBus = field(default_factory=EventBus)
     _mirror_logs: dict[str, Log] = field(default_factory=dict)
 
@@ -108,6 +110,7 @@ def open_node(config: Config, clock: Callable[[], datetime] = utc_now) -> Node:
             anchor_did_log(node, node.institution.did, [genesis])
     node.kyc = KycService(node)
     node.issuance = IssuanceService(node)
+    node.verification = VerificationService(node)
     return node
 
 

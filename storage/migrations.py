@@ -234,4 +234,37 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         CREATE INDEX oid4vci_nonces_expiry ON oid4vci_nonces (expires_at);
         """,
     ),
+    (
+        6,
+        "verifier: OpenID4VP requests, consumed nonces, verification receipts",
+        """
+        CREATE TABLE verifier_requests (
+            id TEXT PRIMARY KEY,
+            state TEXT NOT NULL UNIQUE,
+            nonce TEXT NOT NULL UNIQUE,
+            client_id TEXT NOT NULL,
+            response_uri TEXT NOT NULL,
+            dcql_query TEXT NOT NULL,
+            api_key_id INTEGER NOT NULL,
+            created_at TEXT NOT NULL,
+            expires_at INTEGER NOT NULL,
+            status TEXT NOT NULL,
+            verdict TEXT,
+            receipt_id TEXT,
+            completed_at TEXT
+        );
+        CREATE TABLE verifier_nonces (
+            nonce_hash TEXT PRIMARY KEY,
+            consumed_at TEXT NOT NULL
+        );
+        CREATE TABLE verification_receipts (
+            id TEXT PRIMARY KEY,
+            request_id TEXT,
+            api_key_id INTEGER,
+            valid INTEGER NOT NULL,
+            receipt TEXT NOT NULL,
+            created_at TEXT NOT NULL
+        );
+        """,
+    ),
 ]

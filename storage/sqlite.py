@@ -32,13 +32,14 @@ from storage.records import (
     RegistryEntryRow,
     StoredKey,
 )
+from storage.verification import VerificationStore
 
 __all__ = ["SqliteStore"]
 
 _BUSY_TIMEOUT_MS = 10_000
 
 
-class SqliteStore(IssuanceStore):
+class SqliteStore(IssuanceStore, VerificationStore):
     """Typed access to the node's SQLite database. The only module that speaks SQL."""
 
     def __init__(self, path: Path | str) -> None:
