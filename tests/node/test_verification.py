@@ -781,3 +781,17 @@ def test_garbage_is_a_failed_parse_never_an_exception(node):
         verdict = node.verification.verify(garbage, node.verification.policy(NONCE, "aud"))
         assert not verdict.valid
         assert verdict.checks[0].name == "parse" and not verdict.checks[0].ok
+
+
+def test_registry_evidence_must_prove_inclusion(node, issued, holder, monkeypatch):
+    from dataclasses import replace
+
+    real = node.verification._evidence
+    monkeypatch.setattr(
+        node.verification, "_evidence", lambda did, at: replace(real(did, at), root=bytes(32))
+    )
+    failed = _failed(_verify(node, _show(node, issued.credential, holder)))
+    assert failed == {"registry_inclusion": "inclusion_proof_invalid"}
+    monkeypatch.setattr(node.verification, "_evidence", lambda did, at: None)
+    failed = _failed(_verify(node, _show(node, issued.credential, holder)))
+    assert failed == {"registry_inclusion": "registry_evidence_missing"}
