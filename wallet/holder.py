@@ -25,8 +25,9 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 from urllib.parse import parse_qs, urlsplit
 
-from credentials import jose, sd_jwt
+from credentials import dcql, jose, sd_jwt
 from credentials.errors import HolderMismatch, InvalidCredential
+from errors import Error
 from identity.keys import PrivateKey, PublicKey
 from wallet.errors import NoMatchingCredential, ProtocolError
 
@@ -334,9 +335,14 @@ def _claim_query(raw: Any) -> ClaimQuery:
 
 
 def parse_dcql(query: Any) -> DcqlQuery:
-    """Check a DCQL query strictly enough to answer it safely."""
+    """Check a DCQL query with the verifier's own strict parser (``credentials.dcql``, so the
+    wallet refuses what a verifier would), then keep what answering it needs."""
     if not isinstance(query, dict):
         raise ProtocolError("dcql_query must be a JSON object")
+    try:
+        dcql.parse_query(query)
+    except Error as exc:
+        raise ProtocolError(f"the DCQL query is malformed: {exc.message}") from exc
     raw_credentials = query.get("credentials")
     if not isinstance(raw_credentials, list) or not raw_credentials:
         raise ProtocolError("dcql_query.credentials must be a non-empty array")
