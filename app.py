@@ -136,4 +136,9 @@ def serve(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    serve(sys.argv[1:])
+    if sys.argv[1:2] == ["demo"]:
+        from demo import run  # only the demo needs the wallet and subprocess machinery
+
+        run()
+    else:
+        serve(sys.argv[1:])
