@@ -124,7 +124,10 @@ def make_registry_resolver(node: Node) -> Callable[[str, Mapping[str, str]], Res
     def lookup(did: str) -> list[str] | None:
         return lookup_did_log(node, did) or None
 
-    base = did_webvh.make_webvh_resolver(lookup, node.clock)
+    def now() -> datetime:  # read node.clock at each call: tests and the demo may move it
+        return node.clock()
+
+    base = did_webvh.make_webvh_resolver(lookup, now)
 
     def resolve(did: str, options: Mapping[str, str]) -> ResolutionResult:
         result = base(did, options)

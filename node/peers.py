@@ -53,7 +53,7 @@ def fetch(
     if content_type:
         request.add_header("Content-Type", content_type)
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
+        with _OPENER.open(request, timeout=timeout) as response:
             return HttpReply(response.status, _read(response, max_bytes),
                              response.headers.get("Content-Type", ""))
     except urllib.error.HTTPError as error:
@@ -61,6 +61,17 @@ def fetch(
                          error.headers.get("Content-Type", "") if error.headers else "")
     except (urllib.error.URLError, TimeoutError, ConnectionError, OSError) as error:
         raise PeerUnreachable(f"{url}: {getattr(error, 'reason', error)}") from error
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """Never follow a redirect: a peer could otherwise send a request to any address (an
+    internal service, cloud metadata). A 3xx is returned to the caller as it is."""
+
+    def redirect_request(self, *args: object, **kwargs: object) -> None:
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirects)
 
 
 def _read(response: object, max_bytes: int) -> bytes:

@@ -146,3 +146,29 @@ def test_http_resolution_carries_registry_inclusion_evidence(
     unknown = client.get(f"/1.0/identifiers/{stranger}")
     assert unknown.status_code == 404
     assert unknown.get_json(force=True)["didResolutionMetadata"]["error"] == "notFound"
+
+
+def test_peer_fetches_do_not_follow_redirects() -> None:
+    import http.server
+    import threading
+
+    from node.peers import fetch
+
+    class Redirect(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(302)
+            self.send_header("Location", "http://169.254.169.254/latest/meta-data/")
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            return
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Redirect)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        reply = fetch(f"http://127.0.0.1:{server.server_port}/status/1", timeout=2)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert reply.status == 302  # handed back, never followed
