@@ -58,6 +58,7 @@ class Node:
     clock: Callable[[], datetime] = field(default=utc_now)
     registry: RegistryService = field(init=False)
     vault: PiiVault = field(init=False)
+    sealer: Sealer = field(init=False, repr=False)
     kyc: KycService = field(init=False)
     issuance: IssuanceService = field(init=False)
     verification: VerificationService = field(init=False)
@@ -100,6 +101,7 @@ def open_node(config: Config, clock: Callable[[], datetime] = utc_now) -> Node:
     keyring = Keyring(store, sealer)
     node = Node(config=config, store=store, keyring=keyring, resolver=Resolver(), clock=clock)
     node.vault = PiiVault(store, sealer)
+    node.sealer = sealer
     node.resolver.register("webvh", make_registry_resolver(node))
     # First start is all or nothing: keys, the institution's DID, its authorisation as a writer
     # and the DID's genesis entry in the registry commit together, or not at all.

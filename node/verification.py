@@ -25,8 +25,10 @@ Wiring only; the checks live in ``credentials.verifier`` and the query language 
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import io
+import json
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
@@ -496,10 +498,32 @@ class VerificationService:
             .replace("+00:00", "Z"),
         }
         if row.verdict is not None:
-            view["verdict"] = row.verdict
+            view["verdict"] = self._open_claims(row.id, row.verdict)
         if with_receipt and row.receipt_id is not None:
             view["receipt_id"] = row.receipt_id
             view["receipt"] = self.node.store.get_verification_receipt(row.receipt_id)
+        return view
+
+    # The disclosed claims are personal data: at rest they are sealed under the master key
+    # (bound to the request id); the rest of the verdict (check names, codes) stays readable.
+
+    def _seal_claims(self, request_id: str, verdict: dict[str, Any]) -> dict[str, Any]:
+        claims = verdict.get("claims")
+        if claims is None:
+            return verdict
+        sealed = self.node.sealer.seal(json.dumps(claims).encode(),
+                                       b"verdict_claims:" + request_id.encode())
+        return {**verdict, "claims": None,
+                "claims_sealed": base64.b64encode(sealed).decode("ascii")}
+
+    def _open_claims(self, request_id: str, stored: dict[str, Any]) -> dict[str, Any]:
+        if "claims_sealed" not in stored:
+            return stored
+        sealed = base64.b64decode(stored["claims_sealed"])
+        purpose = b"verdict_claims:" + request_id.encode()
+        claims = json.loads(self.node.sealer.open(sealed, purpose))
+        view = {k: v for k, v in stored.items() if k != "claims_sealed"}
+        view["claims"] = claims
         return view
 
     def _presentations(self, vp_token: Any, query: dcql.DcqlQuery) -> list[tuple[str, str]]:
@@ -559,7 +583,8 @@ class VerificationService:
             joined = "\n".join(item for _q, item in presented)
             receipt, receipt_id = self._receipt(verdict, joined, row.nonce, row.client_id)
             if not self.node.store.complete_verifier_request(
-                row.id, verdict.to_json(), receipt_id, self.node.now()
+                row.id, self._seal_claims(row.id, verdict.to_json()), receipt_id,
+                self.node.now()
             ):
                 raise VerifierRequestAnswered("this request was already answered")
             self.node.store.add_verification_receipt(

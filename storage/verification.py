@@ -1,8 +1,9 @@
 """Storage for the verifier: OpenID4VP requests, consumed nonces, receipts (a part of
 SqliteStore, migration 6).
 
-No personal data is stored: a request holds its query and, once answered, the verdict without
-claims; a receipt holds only digests. Consumed nonces are kept as SHA-256 hashes of
+No personal data is stored in clear: a request holds its query and, once answered, the verdict
+with its disclosed claims sealed under the master key (``claims_sealed``); a receipt holds only
+digests. Consumed nonces are kept as SHA-256 hashes of
 ``audience || nonce`` and never deleted, so a replay is refused after a restart and after a clock
 step backwards alike.
 """

@@ -93,6 +93,10 @@ def test_the_openid4vp_flow(client, node, verifier, credential, holder) -> None:
     assert result["status"] == "completed"
     assert result["verdict"]["valid"] is True
     assert result["verdict"]["claims"]["age_over_18"] is True
+    # At rest the disclosed claims are sealed; only the API view opens them.
+    stored = node.store.get_verifier_request(created["id"]).verdict
+    assert stored["claims"] is None and stored["claims_sealed"]
+    assert "age_over_18" not in json.dumps(stored)
     checked = client.post("/verifier/receipts/verify", json={"receipt": result["receipt"]})
     assert checked.status_code == 200
     assert checked.json["receipt"]["valid"] is True
