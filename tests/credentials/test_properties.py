@@ -30,14 +30,17 @@ json_scalars = (
     | st.floats(allow_nan=False, allow_infinity=False)
     | st.text(max_size=20)
 )
+# Claim names SD-JWT reserves (RFC 9901 §4.1, §4.2): refused anywhere in a payload.
+RESERVED = ("_sd", "...", "_sd_alg")
+member_names = st.text(max_size=8).filter(lambda n: n not in RESERVED)
 json_values = st.recursive(
     json_scalars,
     lambda children: (
-        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4)
+        st.lists(children, max_size=4) | st.dictionaries(member_names, children, max_size=4)
     ),
     max_leaves=12,
 )
-names = st.text(min_size=1, max_size=12).filter(lambda n: n not in ("_sd", "...", "_sd_alg"))
+names = st.text(min_size=1, max_size=12).filter(lambda n: n not in RESERVED)
 
 
 @settings(deadline=None)
