@@ -22,7 +22,7 @@ import api
 from api.auth import Role, new_api_key
 from config import Config
 from node import Node, open_node
-from node.cli import did_cli, kyc_cli, registry_cli, witness_cli
+from node.cli import did_cli, kyc_cli, registry_cli, verify_command, witness_cli
 from node.peers import Publisher
 from storage import AuditEvent
 
@@ -110,6 +110,7 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(witness_cli(lambda: _node(app)))
     app.cli.add_command(did_cli(lambda: _node(app)))
     app.cli.add_command(kyc_cli(lambda: _node(app)))
+    app.cli.add_command(verify_command(lambda: _node(app)))
 
 
 def serve(argv: list[str] | None = None) -> None:

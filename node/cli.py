@@ -5,6 +5,8 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Callable
+from pathlib import Path
+from typing import IO
 
 import click
 
@@ -21,13 +23,13 @@ from kyc.watchlists import (
 from node import Node
 from node.dids import deactivate_institution_did, rotate_issuing_keys
 from node.mirror import MirrorConfig, sync
-from node.peers import publish_cosignatures
+from node.peers import HttpReply, publish_cosignatures
 from registry.cosignature import CosignatureVerifier
 from registry.entries import ROLES
 from registry.governance import GovernancePolicy
 from registry.note import Ed25519Verifier
 
-__all__ = ["did_cli", "kyc_cli", "registry_cli", "witness_cli"]
+__all__ = ["did_cli", "kyc_cli", "registry_cli", "verify_command", "witness_cli"]
 
 
 def _fail(exc: errors.Error) -> click.ClickException:
@@ -295,3 +297,45 @@ def kyc_cli(get_node: Callable[[], Node]) -> click.Group:
                        f"imported {item['imported_at']}")
 
     return group
+
+
+def verify_command(get_node: Callable[[], Node]) -> click.Command:
+    @click.command("verify")
+    @click.argument("presentation", type=click.File("r"))
+    @click.option("--nonce", required=True, help="The nonce the presentation must be bound to.")
+    @click.option("--audience", required=True, help="The audience (client_id) it was made for.")
+    @click.option("--status-list", "status_lists", multiple=True, metavar="URI=FILE",
+                  help="A status list token saved earlier (repeatable); checked against the "
+                  "registry anchor like a fetched one.")
+    @click.option("--online", is_flag=True,
+                  help="Fetch status lists from the issuer's endpoint instead.")
+    def verify(presentation: IO[str], nonce: str, audience: str,
+               status_lists: tuple[str, ...], online: bool) -> None:
+        """Verify a presentation offline: issuer keys, trust and status anchors come from this
+        node's registry and its verified mirrors; nothing is asked of the issuer. Prints the
+        verdict as JSON; exits 1 if it is not valid."""
+        node = get_node()
+        service = node.verification
+        supplied: dict[str, bytes] = {}
+        for item in status_lists:
+            uri, sep, path = item.partition("=")
+            if not sep:
+                raise click.BadParameter("use URI=FILE", param_hint="--status-list")
+            supplied[uri] = Path(path).read_bytes()
+        if not online:
+            service.read_own_status_locally = True
+
+            def offline(uri: str, **_: object) -> HttpReply:
+                if uri not in supplied:
+                    raise errors.ServiceUnavailable(
+                        f"offline: no saved status list for {uri} (give --status-list)"
+                    )
+                return HttpReply(200, supplied[uri], "application/statuslist+jwt")
+
+            service.fetch = offline
+        verdict = service.verify(presentation.read().strip(), service.policy(nonce, audience))
+        click.echo(json.dumps(verdict.to_json(), indent=2))
+        if not verdict.valid:
+            raise SystemExit(1)
+
+    return verify
