@@ -16,7 +16,7 @@ from typing import Any
 
 import click
 from flask import Flask
-from werkzeug.serving import make_server
+from werkzeug.serving import WSGIRequestHandler, make_server
 
 import api
 from api.auth import Role, new_api_key
@@ -41,6 +41,9 @@ def create_app(config: Config | Mapping[str, Any] | None = None) -> Flask:
     app.extensions["kyc"] = node
     atexit.register(node.close)
     api.register(app)
+    # The server runs each connection on its own thread: close that thread's SQLite
+    # connections when its request ends, or every connection would leak two file handles.
+    app.teardown_appcontext(lambda _error: node.release_thread())
     _register_cli(app)
     return app
 
@@ -113,6 +116,11 @@ def _register_cli(app: Flask) -> None:
     app.cli.add_command(verify_command(lambda: _node(app)))
 
 
+class _KeepAliveHandler(WSGIRequestHandler):
+    # HTTP/1.1 keeps client connections open between requests (werkzeug's default is 1.0).
+    protocol_version = "HTTP/1.1"
+
+
 def serve(argv: list[str] | None = None) -> None:
     """Run the node on a threaded WSGI server until interrupted."""
     parser = argparse.ArgumentParser(description="Run the KYC identity service node.")
@@ -122,7 +130,8 @@ def serve(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     app = create_app()
-    server = make_server(args.host, args.port, app, threaded=True)
+    server = make_server(args.host, args.port, app, threaded=True,
+                         request_handler=_KeepAliveHandler)
     publisher = Publisher(_node(app).registry, interval=1.0)
     publisher.start()
     # The e2e tests and the demo read this line to learn the bound port.

@@ -88,6 +88,12 @@ class Node:
             self._mirror_logs[mirror_id] = open_mirror_log(self.config.data_dir, mirror_id)
         return self._mirror_logs[mirror_id]
 
+    def release_thread(self) -> None:
+        """Close the calling thread's database connections (end of a request)."""
+        self.store.release_thread()
+        for mirror in self._mirror_logs.values():
+            mirror.store.release_thread()  # type: ignore[attr-defined]
+
     def close(self) -> None:
         for mirror in self._mirror_logs.values():
             mirror.store.close()  # type: ignore[attr-defined]

@@ -110,6 +110,19 @@ class SqliteStore(IssuanceStore, VerificationStore):
             raise StorageError("write outside a transaction")
         return db
 
+    def release_thread(self) -> None:
+        """Close this thread's connection (a request thread that is about to end), unless a
+        transaction is still open on it. The next use from this thread opens a new one."""
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None or getattr(self._local, "depth", 0):
+            return
+        with self._lock:
+            if conn in self._all_connections:
+                self._all_connections.remove(conn)
+        conn.close()
+        self._local.conn = None
+        self._local.db = None
+
     def close(self) -> None:
         with self._lock:
             for conn in self._all_connections:

@@ -138,3 +138,19 @@ def test_audit_trail_is_hash_chained_and_append_only(tmp_path: Path) -> None:
 def test_cli_audit_verify(runner) -> None:
     result = runner.invoke(args=["audit-verify"])
     assert result.exit_code == 0 and "audit trail intact" in result.output
+
+
+def test_request_threads_do_not_leak_connections(app) -> None:
+    import threading
+
+    store = app.extensions["kyc"].store
+    client = app.test_client()
+
+    def one_request() -> None:
+        assert client.get("/registry/checkpoint").status_code == 200
+
+    for _ in range(50):
+        thread = threading.Thread(target=one_request)
+        thread.start()
+        thread.join()
+    assert len(store._all_connections) <= 2  # the main thread's, not one per request thread
