@@ -42,6 +42,8 @@ import copy
 import hashlib
 import json
 import re
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -678,6 +680,22 @@ def _check_witnesses(versions: Sequence[Version], witness: Any) -> int:
 # --- verification --------------------------------------------------------------------------------
 
 
+_VERIFIED_CACHE: OrderedDict[str, tuple[datetime, VerifiedLog]] = OrderedDict()
+_VERIFIED_CACHE_SIZE = 512
+_VERIFIED_CACHE_LOCK = threading.Lock()
+
+
+def _cache_key(lines: Any, witness: Any, check_witnesses: bool) -> str | None:
+    try:
+        items = _split_log(lines)
+        text = "\n".join(i if isinstance(i, str) else entry_line(i) if isinstance(i, Mapping)
+                         else i.decode("utf-8") for i in items)
+        extra = json.dumps([witness, check_witnesses], sort_keys=True, default=str)
+    except (Error, TypeError, ValueError, UnicodeDecodeError):
+        return None
+    return hashlib.sha256((text + "\x00" + extra).encode("utf-8")).hexdigest()
+
+
 def verify_log(
     lines: str | bytes | Iterable[str | bytes | Mapping[str, Any]],
     *,
@@ -691,8 +709,37 @@ def verify_log(
     nothing is valid: ``DidNotFound`` for an empty log, else the first entry's error.
     ``witness`` is the did-witness.json content (text or parsed); with ``check_witnesses``
     False the witness rules are skipped (for a controller preparing an entry to witness).
+
+    A log that verified completely is remembered (by the SHA-256 of its exact content): the
+    same log checked again at the same or a later ``now`` gives the same answer, because the
+    only time-dependent rule refuses entries from the future. A copy is returned each time.
     """
     now = _check_now(now)
+    if isinstance(lines, list | tuple | str | bytes):
+        key = _cache_key(lines, witness, check_witnesses)
+        if key is not None:
+            with _VERIFIED_CACHE_LOCK:
+                cached = _VERIFIED_CACHE.get(key)
+                if cached is not None and now >= cached[0]:
+                    _VERIFIED_CACHE.move_to_end(key)
+                    return copy.deepcopy(cached[1])
+        result = _verify_log(lines, now=now, witness=witness, check_witnesses=check_witnesses)
+        if key is not None and result.error is None:
+            with _VERIFIED_CACHE_LOCK:
+                _VERIFIED_CACHE[key] = (now, copy.deepcopy(result))
+                while len(_VERIFIED_CACHE) > _VERIFIED_CACHE_SIZE:
+                    _VERIFIED_CACHE.popitem(last=False)
+        return result
+    return _verify_log(lines, now=now, witness=witness, check_witnesses=check_witnesses)
+
+
+def _verify_log(
+    lines: str | bytes | Iterable[str | bytes | Mapping[str, Any]],
+    *,
+    now: datetime,
+    witness: Any = None,
+    check_witnesses: bool = True,
+) -> VerifiedLog:
     items = _split_log(lines)
     versions: list[Version] = []
     scid: str | None = None

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+import errors
 from config import Config
 from identity import did_webvh
 from identity.resolver import Resolver
@@ -81,6 +82,16 @@ class Node:
     def mirrors(self) -> list[dict[str, object]]:
         """The verified mirrors this node keeps, for ``GET /mirrors``."""
         return list_mirrors(self.config.data_dir)
+
+    def mirror_logs(self) -> list[tuple[str, Log]]:
+        """``(id, read-only Log)`` of every verified mirror; opened once, then cached."""
+        found = []
+        for path in sorted((self.config.data_dir / "mirrors").glob("*.sqlite3")):
+            try:
+                found.append((path.stem, self.mirror_log(path.stem)))
+            except errors.NotFound:  # a mirror whose first sync has not completed
+                continue
+        return found
 
     def mirror_log(self, mirror_id: str) -> Log:
         """A read-only Log over one verified mirror (opened once, then cached)."""

@@ -94,21 +94,32 @@ def did_log_lines(log: Log, did: str) -> list[str]:
 
 
 def _logs(node: Node) -> list[Log]:
-    logs = [node.registry.log]
-    for mirror in node.mirrors():
-        try:
-            logs.append(node.mirror_log(str(mirror["id"])))
-        except errors.NotFound:
-            continue
-    return logs
+    return [node.registry.log, *(log for _id, log in node.mirror_logs())]
+
+
+_FOUND: dict[tuple[int, str], tuple[tuple[int, ...], Any]] = {}
+_FOUND_LIMIT = 4096
 
 
 def _find(node: Node, did: str) -> tuple[Log, list[tuple[int, dict[str, Any]]]] | None:
-    for log in _logs(node):
+    """The first log (own, then mirrors) holding ``did``'s chain. Remembered until any of the
+    logs grows: a chain only changes by appends."""
+    logs = _logs(node)
+    sizes = tuple(log.size() for log in logs)
+    key = (id(node), did)
+    cached = _FOUND.get(key)
+    if cached is not None and cached[0] == sizes:
+        return cached[1]  # type: ignore[no-any-return]
+    found = None
+    for log in logs:
         chain = _chain(log, did)
         if chain:
-            return log, chain
-    return None
+            found = (log, chain)
+            break
+    if len(_FOUND) >= _FOUND_LIMIT:
+        _FOUND.clear()
+    _FOUND[key] = (sizes, found)
+    return found
 
 
 def lookup_did_log(node: Node, did: str) -> list[str]:

@@ -233,13 +233,7 @@ class VerificationService:
         return latest[0], latest[1]
 
     def _mirror_logs(self) -> list[tuple[str, Log]]:
-        logs = []
-        for mirror in self.node.mirrors():
-            try:
-                logs.append((str(mirror["id"]), self.node.mirror_log(str(mirror["id"]))))
-            except errors.NotFound:
-                continue
-        return logs
+        return self.node.mirror_logs()
 
     def _governance(self, mirror_id: str, log: Log) -> WriterSet:
         size = log.size()
