@@ -78,11 +78,14 @@ def loads(data: bytes | str, *, error: type[Error], what: str) -> Any:
     return value
 
 
+# ``json.dumps`` with non-default options builds a new encoder on every call; these are built
+# once (an encoder keeps no state between calls, so sharing it across threads is safe).
+_COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode
+
+
 def dumps(value: Any, *, error: type[Error], what: str) -> bytes:
     """Compact UTF-8 JSON (no whitespace, non-ASCII kept), refusing NaN and lone surrogates."""
     try:
-        return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode(
-            "utf-8"
-        )
+        return _COMPACT(value).encode("utf-8")
     except (TypeError, ValueError, RecursionError, UnicodeEncodeError) as exc:
         raise error(f"{what} cannot be serialised as JSON: {exc}") from exc

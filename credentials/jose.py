@@ -26,13 +26,14 @@ their quirks listed in security.md §5 apply. What is refused, whatever the call
 
 from __future__ import annotations
 
+import binascii
 from collections.abc import Collection, Mapping
 from typing import Any
 
 from credentials import _json
 from credentials.errors import MalformedToken, UnsupportedCriticalHeader, WrongTokenType
 from errors import InvalidEncoding, InvalidInput, UnsupportedAlgorithm
-from identity.encoding import b64url_decode, b64url_encode
+from identity.encoding import b64url_decode
 from identity.keys import Algorithm, KeyType, PrivateKey, PublicKey
 
 __all__ = [
@@ -100,9 +101,17 @@ def sign_compact(
         body = _json.dumps(dict(payload), error=MalformedToken, what="JWS payload")
     if len(encoded_header) > MAX_HEADER_BYTES or len(body) > MAX_PAYLOAD_BYTES:
         raise MalformedToken("JWS header or payload is over the size limit")
-    signing_input = f"{b64url_encode(encoded_header)}.{b64url_encode(body)}"
-    signature = key.sign(signing_input.encode("ascii"))
-    return f"{signing_input}.{b64url_encode(signature)}"
+    signing_input = _b64(encoded_header) + b"." + _b64(body)
+    signature = key.sign(signing_input)
+    return (signing_input + b"." + _b64(signature)).decode("ascii")
+
+
+_URLSAFE = bytes.maketrans(b"+/", b"-_")
+
+
+def _b64(data: bytes) -> bytes:
+    # identity.encoding.b64url_encode, as ASCII bytes (the signing input is bytes).
+    return binascii.b2a_base64(data, newline=False).translate(_URLSAFE).rstrip(b"=")
 
 
 def _segment(text: str, what: str, limit: int) -> bytes:
