@@ -31,6 +31,7 @@ Three roles, three functions; time and randomness are parameters:
 
 from __future__ import annotations
 
+import binascii
 import hashlib
 import hmac
 import json
@@ -126,6 +127,48 @@ def _hash(alg: str, data: str) -> str:
     return b64url_encode(_HASHES[alg](data.encode("ascii")).digest())
 
 
+# --- writing disclosures (issuance) ---------------------------------------------------------------
+# Each disclosure is serialised once, base64url-encoded once and hashed once (over the base64url
+# bytes, which are its ASCII text). The JSON is what ``json.dumps(array, ensure_ascii=False,
+# allow_nan=False)`` writes - RFC 9901 §4.2.1's ", " between items, non-ASCII kept - with the
+# common scalars written directly instead of through a fresh ``json.JSONEncoder`` per call.
+
+_quote: Final = json.encoder.encode_basestring  # a JSON string, non-ASCII kept (as json.dumps)
+_DISCLOSURE_JSON: Final = json.JSONEncoder(ensure_ascii=False, allow_nan=False).encode
+_URLSAFE: Final = bytes.maketrans(b"+/", b"-_")
+_SCALARS: Final = frozenset({str, int, bool, float, type(None)})
+
+
+def _b64(data: bytes) -> bytes:
+    """``b64url_encode`` as ASCII bytes."""
+    return binascii.b2a_base64(data, newline=False).translate(_URLSAFE).rstrip(b"=")
+
+
+def _json_value(value: Any) -> str:
+    kind = type(value)
+    if kind is str:
+        return _quote(value)
+    if kind is bool:
+        return "true" if value else "false"
+    if kind is int:
+        return int.__repr__(value)  # what json.dumps writes (ValueError past the digit limit)
+    if value is None:
+        return "null"
+    return _DISCLOSURE_JSON(value)  # floats (NaN refused), objects, arrays, anything else
+
+
+def _disclosure_b64(salt_json: str, name: str | None, value: Any) -> bytes:
+    """base64url(UTF-8(JSON array)) of a disclosure whose salt is already JSON (``salt_json``)."""
+    try:
+        if name is None:
+            text = f"[{salt_json}, {_json_value(value)}]"
+        else:
+            text = f"[{salt_json}, {_quote(name)}, {_json_value(value)}]"
+        return _b64(text.encode("utf-8"))  # refuses lone surrogates
+    except (TypeError, ValueError, RecursionError) as exc:
+        raise InvalidInput(f"disclosure cannot be serialised as JSON: {exc}") from exc
+
+
 @dataclass(frozen=True, slots=True)
 class Disclosure:
     """One disclosure: ``encoded`` is the base64url string exactly as issued (RFC 9901 §4.2.3:
@@ -142,10 +185,11 @@ class Disclosure:
         non-ASCII kept), so the RFC's salts reproduce its published digests."""
         if name is not None and (not isinstance(name, str) or name in _RESERVED_NAMES):
             raise InvalidDisclosure(f"claim name {name!r} cannot be selectively disclosable")
-        array = [salt, value] if name is None else [salt, name, value]
-        _json.dumps(array, error=InvalidInput, what="disclosure")  # refuses NaN, surrogates
-        text = json.dumps(array, ensure_ascii=False)  # RFC 9901's spacing: ", " between items
-        return cls(b64url_encode(text.encode("utf-8")), salt, name, value)
+        try:
+            salt_json = _json_value(salt)
+        except (TypeError, ValueError, RecursionError) as exc:
+            raise InvalidInput(f"disclosure cannot be serialised as JSON: {exc}") from exc
+        return cls(_disclosure_b64(salt_json, name, value).decode("ascii"), salt, name, value)
 
     @classmethod
     def parse(cls, encoded: str) -> Disclosure:
@@ -280,6 +324,9 @@ def _prefix_matches(path: tuple[Any, ...], prefix: tuple[Any, ...]) -> bool:
 
 
 class _Issuer:
+    """One issuance: walks the claims once, checking names and writing each disclosure (JSON,
+    base64url, digest) exactly once."""
+
     def __init__(
         self,
         randbytes: Callable[[int], bytes],
@@ -292,75 +339,99 @@ class _Issuer:
         self.randbytes = randbytes
         self.decoys = decoys
         self.salt_source = salt_source
-        self.disclosures: list[Disclosure] = []
+        self.disclosures: list[str] = []  # base64url, in the order they were made
+
+    def random(self, n: int) -> bytes:
+        data = self.randbytes(n)
+        if not isinstance(data, bytes) or len(data) != n:
+            raise InvalidInput(f"randbytes must return the {n} bytes asked for")
+        return data
 
     def randbelow(self, n: int) -> int:
         # Rejection sampling over 32-bit draws keeps the choice uniform.
         limit = (1 << 32) - (1 << 32) % n
         while True:
-            value = int.from_bytes(self.randbytes(4), "big")
+            value = int.from_bytes(self.random(4), "big")
             if value < limit:
                 return value % n
 
-    def salt(self) -> str:
+    def salt_json(self) -> str:
+        """A fresh salt, as a JSON string."""
         if self.salt_source is not None:
             given = self.salt_source()
             if not isinstance(given, str) or not given:
                 raise InvalidInput("salt_source must return non-empty strings")
-            return given
-        salt = self.randbytes(SALT_BYTES)
-        if not isinstance(salt, bytes) or len(salt) != SALT_BYTES:
-            raise InvalidInput(f"the salt source must return {SALT_BYTES} bytes")
-        return b64url_encode(salt)
+            return _quote(given)
+        return f'"{_b64(self.random(SALT_BYTES)).decode("ascii")}"'  # base64url needs no escape
 
     def decoy_digests(self) -> list[str]:
         low, high = self.decoys
         count = low + (self.randbelow(high - low + 1) if high > low else 0)
         # RFC 9901 §4.2.5: a decoy is the digest of a random value, indistinguishable from a real
-        # one.
-        return [_hash(DEFAULT_HASH, b64url_encode(self.randbytes(32))) for _ in range(count)]
+        # one (SHA-256 over 32 fresh random bytes).
+        sha256 = hashlib.sha256
+        return [_b64(sha256(self.random(32)).digest()).decode("ascii") for _ in range(count)]
 
     def disclose(self, name: str | None, value: Any) -> str:
-        disclosure = Disclosure.create(self.salt(), name, self.encode(value))
-        self.disclosures.append(disclosure)
-        return disclosure.digest()
+        salt = self.salt_json()  # drawn before the value's own disclosures (salt_source order)
+        encoded = _disclosure_b64(salt, name, self.encode(value))
+        self.disclosures.append(encoded.decode("ascii"))
+        return _b64(hashlib.sha256(encoded).digest()).decode("ascii")  # RFC 9901 §4.2.3
 
     def encode(self, node: Any, top: bool = False) -> Any:
+        kind = type(node)
+        if kind in _SCALARS:
+            return node
+        if kind is dict:
+            return self.encode_object(node, top)
+        if kind is list:
+            return self.encode_array(node)
         if isinstance(node, SD):
             raise InvalidInput("SD() wraps object keys or array elements only")
         if isinstance(node, Mapping):
-            plain: dict[str, Any] = {}
-            digests: list[str] = []
-            names: set[str] = set()
-            for key, value in node.items():
-                name = key.value if isinstance(key, SD) else key
-                if not isinstance(name, str):
-                    raise InvalidInput(f"claim names must be strings, not {name!r}")
-                if name in _RESERVED_NAMES or (name == "_sd_alg" and not top):
-                    raise InvalidInput(f"{name!r} is a reserved claim name")
-                if name in names:
-                    raise InvalidInput(f"claim {name!r} appears twice")
-                names.add(name)
-                if isinstance(key, SD):
-                    digests.append(self.disclose(name, value))
-                else:
-                    plain[name] = self.encode(value)
-            if digests:
-                # RFC 9901 §4.2.4.1: hide the original order, here by sorting.
-                plain["_sd"] = sorted(digests + self.decoy_digests())
-            return plain
+            return self.encode_object(node, top)
         if isinstance(node, list | tuple):
-            items = [
-                {"...": self.disclose(None, item.value)}
-                if isinstance(item, SD)
-                else self.encode(item)
-                for item in node
-            ]
-            if any(isinstance(item, SD) for item in node):
-                for decoy in self.decoy_digests():
-                    items.insert(self.randbelow(len(items) + 1), {"...": decoy})
-            return items
+            return self.encode_array(node)
         return node
+
+    def encode_object(self, node: Mapping[Any, Any], top: bool) -> dict[str, Any]:
+        plain: dict[str, Any] = {}
+        digests: list[str] = []
+        hidden: set[str] = set()
+        for key, value in node.items():
+            is_sd = isinstance(key, SD)
+            name = key.value if is_sd else key
+            if not isinstance(name, str):
+                raise InvalidInput(f"claim names must be strings, not {name!r}")
+            if name in _RESERVED_NAMES or (name == "_sd_alg" and not top):
+                raise InvalidInput(f"{name!r} is a reserved claim name")
+            if name in plain or name in hidden:
+                raise InvalidInput(f"claim {name!r} appears twice")
+            if is_sd:
+                hidden.add(name)
+                digests.append(self.disclose(name, value))
+            else:
+                plain[name] = self.encode(value)
+        if digests:
+            # RFC 9901 §4.2.4.1: hide the original order, here by sorting.
+            digests += self.decoy_digests()
+            digests.sort()
+            plain["_sd"] = digests
+        return plain
+
+    def encode_array(self, node: list[Any] | tuple[Any, ...]) -> list[Any]:
+        items: list[Any] = []
+        hidden = False
+        for item in node:
+            if isinstance(item, SD):
+                hidden = True
+                items.append({"...": self.disclose(None, item.value)})
+            else:
+                items.append(self.encode(item))
+        if hidden:
+            for decoy in self.decoy_digests():
+                items.insert(self.randbelow(len(items) + 1), {"...": decoy})
+        return items
 
 
 def issue(
@@ -398,7 +469,7 @@ def issue(
         raise InvalidInput("_sd_alg is set by issue()")
     payload["_sd_alg"] = DEFAULT_HASH
     token = jose.sign_compact(dict(header or {}), payload, issuer_key)
-    return "~".join([token, *(d.encoded for d in issuer.disclosures)]) + "~"
+    return "~".join([token, *issuer.disclosures]) + "~"
 
 
 def issue_sd_jwt_vc(
@@ -438,6 +509,8 @@ def issue_sd_jwt_vc(
 
 
 def _has_marker(node: Any) -> bool:
+    if type(node) in _SCALARS:
+        return False
     if isinstance(node, SD):
         return True
     if isinstance(node, Mapping):
