@@ -97,6 +97,9 @@ MAX_PRESENTATION_LENGTH: Final = 1024 * 1024
 MAX_DISCLOSURES: Final = 1024
 MAX_DISCLOSURE_LENGTH: Final = 64 * 1024
 SALT_BYTES: Final = 16  # 128 bits (RFC 9901 §9.3)
+# Issuance draws randomness in blocks of this size (enough for a dozen salts and the decoys
+# beside them), every byte used once, so that one credential costs one system call, not twenty.
+_RANDOM_BLOCK: Final = 512
 DEFAULT_LEEWAY: Final = 60
 DEFAULT_KB_MAX_AGE: Final = 300
 
@@ -325,7 +328,8 @@ def _prefix_matches(path: tuple[Any, ...], prefix: tuple[Any, ...]) -> bool:
 
 class _Issuer:
     """One issuance: walks the claims once, checking names and writing each disclosure (JSON,
-    base64url, digest) exactly once."""
+    base64url, digest) exactly once. Salts, decoys and decoy positions come from blocks of
+    ``randbytes`` output that no other issuance sees; no byte is used twice."""
 
     def __init__(
         self,
@@ -340,12 +344,20 @@ class _Issuer:
         self.decoys = decoys
         self.salt_source = salt_source
         self.disclosures: list[str] = []  # base64url, in the order they were made
+        self.block = b""
+        self.used = 0
 
     def random(self, n: int) -> bytes:
-        data = self.randbytes(n)
-        if not isinstance(data, bytes) or len(data) != n:
-            raise InvalidInput(f"randbytes must return the {n} bytes asked for")
-        return data
+        start = self.used
+        end = start + n
+        if end > len(self.block):
+            size = max(n, _RANDOM_BLOCK)
+            block = self.randbytes(size)
+            if not isinstance(block, bytes) or len(block) != size:
+                raise InvalidInput(f"randbytes must return the {size} bytes asked for")
+            self.block, start, end = block, 0, n
+        self.used = end
+        return self.block[start:end]
 
     def randbelow(self, n: int) -> int:
         # Rejection sampling over 32-bit draws keeps the choice uniform.
