@@ -140,6 +140,7 @@ _quote: Final = json.encoder.encode_basestring  # a JSON string, non-ASCII kept 
 _DISCLOSURE_JSON: Final = json.JSONEncoder(ensure_ascii=False, allow_nan=False).encode
 _URLSAFE: Final = bytes.maketrans(b"+/", b"-_")
 _SCALARS: Final = frozenset({str, int, bool, float, type(None)})
+_sha256: Final = hashlib.sha256
 
 
 def _b64(data: bytes) -> bytes:
@@ -343,7 +344,8 @@ class _Issuer:
         self.randbytes = randbytes
         self.decoys = decoys
         self.salt_source = salt_source
-        self.disclosures: list[str] = []  # base64url, in the order they were made
+        self.disclosures: list[bytes] = []  # base64url, in the order they were made
+        self.top_hidden: set[str] = set()  # names of the selectively disclosable top-level claims
         self.block = b""
         self.used = 0
 
@@ -367,28 +369,31 @@ class _Issuer:
             if value < limit:
                 return value % n
 
-    def salt_json(self) -> str:
-        """A fresh salt, as a JSON string."""
-        if self.salt_source is not None:
-            given = self.salt_source()
-            if not isinstance(given, str) or not given:
-                raise InvalidInput("salt_source must return non-empty strings")
-            return _quote(given)
-        return f'"{_b64(self.random(SALT_BYTES)).decode("ascii")}"'  # base64url needs no escape
+    def given_salt(self) -> str:
+        """The next salt from ``salt_source``, as a JSON string."""
+        given = self.salt_source() if self.salt_source is not None else None
+        if not isinstance(given, str) or not given:
+            raise InvalidInput("salt_source must return non-empty strings")
+        return _quote(given)
 
     def decoy_digests(self) -> list[str]:
         low, high = self.decoys
         count = low + (self.randbelow(high - low + 1) if high > low else 0)
         # RFC 9901 §4.2.5: a decoy is the digest of a random value, indistinguishable from a real
         # one (SHA-256 over 32 fresh random bytes).
-        sha256 = hashlib.sha256
-        return [_b64(sha256(self.random(32)).digest()).decode("ascii") for _ in range(count)]
+        return [_b64(_sha256(self.random(32)).digest()).decode("ascii") for _ in range(count)]
 
     def disclose(self, name: str | None, value: Any) -> str:
-        salt = self.salt_json()  # drawn before the value's own disclosures (salt_source order)
-        encoded = _disclosure_b64(salt, name, self.encode(value))
-        self.disclosures.append(encoded.decode("ascii"))
-        return _b64(hashlib.sha256(encoded).digest()).decode("ascii")  # RFC 9901 §4.2.3
+        # The salt is drawn before the value's own disclosures (the order salt_source sees).
+        if self.salt_source is None:
+            salt = f'"{_b64(self.random(SALT_BYTES)).decode("ascii")}"'  # base64url: no escapes
+        else:
+            salt = self.given_salt()
+        if type(value) not in _SCALARS:
+            value = self.encode(value)
+        encoded = _disclosure_b64(salt, name, value)
+        self.disclosures.append(encoded)
+        return _b64(_sha256(encoded).digest()).decode("ascii")  # RFC 9901 §4.2.3
 
     def encode(self, node: Any, top: bool = False) -> Any:
         kind = type(node)
@@ -411,10 +416,13 @@ class _Issuer:
         digests: list[str] = []
         hidden: set[str] = set()
         for key, value in node.items():
-            is_sd = isinstance(key, SD)
-            name = key.value if is_sd else key
-            if not isinstance(name, str):
-                raise InvalidInput(f"claim names must be strings, not {name!r}")
+            if type(key) is str:
+                name, is_sd = key, False
+            else:
+                is_sd = isinstance(key, SD)
+                name = key.value if is_sd else key
+                if not isinstance(name, str):
+                    raise InvalidInput(f"claim names must be strings, not {name!r}")
             if name in _RESERVED_NAMES or (name == "_sd_alg" and not top):
                 raise InvalidInput(f"{name!r} is a reserved claim name")
             if name in plain or name in hidden:
@@ -424,6 +432,8 @@ class _Issuer:
                 digests.append(self.disclose(name, value))
             else:
                 plain[name] = self.encode(value)
+        if top:
+            self.top_hidden = hidden
         if digests:
             # RFC 9901 §4.2.4.1: hide the original order, here by sorting.
             digests += self.decoy_digests()
@@ -472,7 +482,7 @@ def issue(
         claims = mark_paths(claims, sd_paths)
     issuer = _Issuer(randbytes, decoys, salt_source)
     payload = issuer.encode(claims, top=True)
-    if "cnf" in payload or any(isinstance(k, SD) and k.value == "cnf" for k in claims):
+    if "cnf" in payload or "cnf" in issuer.top_hidden:
         if holder_key is not None:
             raise InvalidInput("give either a cnf claim or holder_key, not both")
     elif holder_key is not None:
@@ -481,7 +491,9 @@ def issue(
         raise InvalidInput("_sd_alg is set by issue()")
     payload["_sd_alg"] = DEFAULT_HASH
     token = jose.sign_compact(dict(header or {}), payload, issuer_key)
-    return "~".join([token, *issuer.disclosures]) + "~"
+    if not issuer.disclosures:
+        return token + "~"
+    return f"{token}~{b'~'.join(issuer.disclosures).decode('ascii')}~"
 
 
 def issue_sd_jwt_vc(
@@ -500,6 +512,12 @@ def issue_sd_jwt_vc(
     if sd_paths is not None:
         claims = mark_paths(claims, sd_paths)
     for key, value in claims.items():
+        if type(key) is str:  # the common case: a plain claim, disclosable only below
+            if key in NEVER_DISCLOSABLE_VC_CLAIMS and _has_marker(value):
+                raise InvalidCredential(
+                    f"SD-JWT VC claim {key!r} must not be selectively disclosable"
+                )
+            continue
         name = key.value if isinstance(key, SD) else key
         if name in NEVER_DISCLOSABLE_VC_CLAIMS and (isinstance(key, SD) or _has_marker(value)):
             raise InvalidCredential(f"SD-JWT VC claim {name!r} must not be selectively disclosable")
