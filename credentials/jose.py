@@ -92,18 +92,49 @@ def sign_compact(
         raise UnsupportedAlgorithm(f"alg {alg!r} cannot be used with a {key.key_type} key")
     if "crit" in fields or fields.get("b64", True) is not True:
         raise UnsupportedCriticalHeader("crit and b64 are not supported")
-    encoded_header = _json.dumps(
-        {"alg": str(alg), **fields}, error=MalformedToken, what="JWS header"
-    )
+    protected = {"alg": str(alg), **fields}
+    encoded_header = _encoded_header(protected)
     if isinstance(payload, bytes | bytearray):
         body = bytes(payload)
     else:
-        body = _json.dumps(dict(payload), error=MalformedToken, what="JWS payload")
-    if len(encoded_header) > MAX_HEADER_BYTES or len(body) > MAX_PAYLOAD_BYTES:
+        body = _json.dumps(
+            payload if type(payload) is dict else dict(payload),
+            error=MalformedToken,
+            what="JWS payload",
+        )
+    if len(body) > MAX_PAYLOAD_BYTES:
         raise MalformedToken("JWS header or payload is over the size limit")
-    signing_input = _b64(encoded_header) + b"." + _b64(body)
+    signing_input = encoded_header + b"." + _b64(body)
     signature = key.sign(signing_input)
     return (signing_input + b"." + _b64(signature)).decode("ascii")
+
+
+# An issuer signs many tokens under one header ({alg, kid, typ}): its encoding is kept, keyed by
+# its exact (name, value) pairs, for headers whose names and values are all plain strings.
+_HEADERS: dict[tuple[tuple[str, str], ...], bytes] = {}
+_HEADERS_KEPT = 256
+
+
+def _encoded_header(protected: dict[str, Any]) -> bytes:
+    """base64url(compact JSON) of a JWS protected header."""
+    try:
+        pairs = tuple(protected.items())
+        found = _HEADERS.get(pairs)
+    except TypeError:  # an unhashable value (a jwk object): not kept
+        pairs, found = None, None
+    if found is not None:
+        return found
+    encoded = _json.dumps(protected, error=MalformedToken, what="JWS header")
+    if len(encoded) > MAX_HEADER_BYTES:
+        raise MalformedToken("JWS header or payload is over the size limit")
+    found = _b64(encoded)
+    if (
+        pairs is not None
+        and len(_HEADERS) < _HEADERS_KEPT
+        and all(type(name) is str and type(value) is str for name, value in pairs)
+    ):
+        _HEADERS[pairs] = found
+    return found
 
 
 _URLSAFE = bytes.maketrans(b"+/", b"-_")

@@ -337,6 +337,7 @@ class _Issuer:
         randbytes: Callable[[int], bytes],
         decoys: tuple[int, int],
         salt_source: Callable[[], str] | None,
+        protected: frozenset[str] = frozenset(),
     ) -> None:
         low, high = decoys
         if not 0 <= low <= high <= 64:
@@ -344,6 +345,7 @@ class _Issuer:
         self.randbytes = randbytes
         self.decoys = decoys
         self.salt_source = salt_source
+        self.protected = protected  # top-level claims that must not be selectively disclosable
         self.disclosures: list[bytes] = []  # base64url, in the order they were made
         self.top_hidden: set[str] = set()  # names of the selectively disclosable top-level claims
         self.block = b""
@@ -423,6 +425,10 @@ class _Issuer:
                 name = key.value if is_sd else key
                 if not isinstance(name, str):
                     raise InvalidInput(f"claim names must be strings, not {name!r}")
+                if is_sd and top and name in self.protected:
+                    raise InvalidCredential(
+                        f"SD-JWT VC claim {name!r} must not be selectively disclosable"
+                    )
             if name in _RESERVED_NAMES or (name == "_sd_alg" and not top):
                 raise InvalidInput(f"{name!r} is a reserved claim name")
             if name in plain or name in hidden:
@@ -480,7 +486,22 @@ def issue(
         raise InvalidInput("SD-JWT claims must be an object")
     if sd_paths is not None:
         claims = mark_paths(claims, sd_paths)
-    issuer = _Issuer(randbytes, decoys, salt_source)
+    return _issue(claims, issuer_key, header, holder_key, randbytes, decoys, salt_source)
+
+
+def _issue(
+    claims: Mapping[Any, Any],
+    issuer_key: PrivateKey,
+    header: Mapping[str, Any] | None,
+    holder_key: PublicKey | None,
+    randbytes: Callable[[int], bytes],
+    decoys: tuple[int, int],
+    salt_source: Callable[[], str] | None,
+    protected: frozenset[str] = frozenset(),
+) -> str:
+    if not isinstance(claims, Mapping):
+        raise InvalidInput("SD-JWT claims must be an object")
+    issuer = _Issuer(randbytes, decoys, salt_source, protected)
     payload = issuer.encode(claims, top=True)
     if "cnf" in payload or "cnf" in issuer.top_hidden:
         if holder_key is not None:
@@ -511,15 +532,10 @@ def issue_sd_jwt_vc(
     of ``NEVER_DISCLOSABLE_VC_CLAIMS`` (nor anything under them) may be marked disclosable."""
     if sd_paths is not None:
         claims = mark_paths(claims, sd_paths)
-    for key, value in claims.items():
-        if type(key) is str:  # the common case: a plain claim, disclosable only below
-            if key in NEVER_DISCLOSABLE_VC_CLAIMS and _has_marker(value):
-                raise InvalidCredential(
-                    f"SD-JWT VC claim {key!r} must not be selectively disclosable"
-                )
-            continue
-        name = key.value if isinstance(key, SD) else key
-        if name in NEVER_DISCLOSABLE_VC_CLAIMS and (isinstance(key, SD) or _has_marker(value)):
+    # Nothing under these claims may be hidden; the claims themselves, if marked, are refused by
+    # the issuer's walk over the claims (``protected``).
+    for name in NEVER_DISCLOSABLE_VC_CLAIMS:
+        if name in claims and _has_marker(claims[name]):
             raise InvalidCredential(f"SD-JWT VC claim {name!r} must not be selectively disclosable")
     for required in ("vct", "iss"):
         if not isinstance(claims.get(required), str) or not claims[required]:
@@ -527,14 +543,15 @@ def issue_sd_jwt_vc(
     fields = dict(header or {})
     if fields.setdefault("typ", SD_JWT_VC_TYP) != SD_JWT_VC_TYP:
         raise InvalidCredential(f"SD-JWT VC typ must be {SD_JWT_VC_TYP!r}")
-    return issue(
+    return _issue(
         claims,
         issuer_key,
-        header=fields,
-        holder_key=holder_key,
-        randbytes=randbytes,
-        decoys=decoys,
-        salt_source=salt_source,
+        fields,
+        holder_key,
+        randbytes,
+        decoys,
+        salt_source,
+        NEVER_DISCLOSABLE_VC_CLAIMS,
     )
 
 
