@@ -168,6 +168,9 @@ class VerificationService:
         self.read_own_status_locally = True
         self.verifier = Verifier(self.key_at, self.is_trusted, self.fetch_status)
         self._mirror_writers: dict[str, tuple[int, WriterSet]] = {}
+        self._own_checkpoint: tuple[bytes, tuple[int, bytes]] | None = None
+        self._endpoints: dict[str, tuple[tuple[int, ...], str]] = {}
+        self._evidence_cache: dict[tuple[str, int, int, bytes], InclusionEvidence] = {}
 
     # --- identity -------------------------------------------------------------------------------
 
@@ -211,20 +214,31 @@ class VerificationService:
         size, root = self._verified_checkpoint(log)
         if index >= size:
             return None
-        return InclusionEvidence(
-            entry=log.entry(index),
-            index=index,
-            tree_size=size,
-            proof=tuple(log.inclusion_proof(index, size)),
-            root=root,
-        )
+        # Evidence for (log, entry, tree) never changes; the verifier re-checks it every time.
+        key = (log.origin, index, size, root)
+        cached = self._evidence_cache.get(key)
+        if cached is None:
+            cached = InclusionEvidence(
+                entry=log.entry(index),
+                index=index,
+                tree_size=size,
+                proof=tuple(log.inclusion_proof(index, size)),
+                root=root,
+            )
+            if len(self._evidence_cache) >= 1024:
+                self._evidence_cache.clear()
+            self._evidence_cache[key] = cached
+        return cached
 
     def _verified_checkpoint(self, log: Log) -> tuple[int, bytes]:
         if log is self.node.registry.log:
-            opened = open_checkpoint(
-                log.checkpoint_note(), [self.node.registry.log_verifier], origin=log.origin
-            )
-            return opened.checkpoint.size, opened.checkpoint.root_hash
+            note = log.checkpoint_note()
+            if self._own_checkpoint is not None and self._own_checkpoint[0] == note:
+                return self._own_checkpoint[1]
+            opened = open_checkpoint(note, [self.node.registry.log_verifier], origin=log.origin)
+            verified = (opened.checkpoint.size, opened.checkpoint.root_hash)
+            self._own_checkpoint = (note, verified)  # same bytes, same verified answer
+            return verified
         # A mirror stores a checkpoint only after verifying it against the mirrored log's pinned
         # key, its witnesses and the entries it re-admitted (node/mirror.py).
         latest = log.store.latest_checkpoint()
@@ -264,6 +278,16 @@ class VerificationService:
         return False
 
     def issuer_endpoint(self, issuer: str) -> str:
+        # The endpoint can only change with a new DID version, i.e. when a log grows.
+        sizes = (self.node.registry.log.size(), *(log.size() for _i, log in self._mirror_logs()))
+        cached = self._endpoints.get(issuer)
+        if cached is not None and cached[0] == sizes:
+            return cached[1]
+        endpoint = self._resolve_endpoint(issuer)
+        self._endpoints[issuer] = (sizes, endpoint)
+        return endpoint
+
+    def _resolve_endpoint(self, issuer: str) -> str:
         result = self.node.resolver.resolve(issuer)
         document = result.did_document
         if document is None:
