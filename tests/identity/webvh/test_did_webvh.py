@@ -84,7 +84,7 @@ def _forge(
 # --- tampered vector logs ------------------------------------------------------------------------
 
 
-def _fails(
+def _assert_refused(
     lines: Any, did: str, error: type[Error] = WebvhLogInvalid, match: str | None = None
 ) -> None:
     with pytest.raises(error, match=match):
@@ -95,24 +95,24 @@ def _fails(
 def test_changed_byte_in_an_entry_fails(impl: str) -> None:
     lines = _vector_lines("multi-update", impl)
     lines[1] = lines[1].replace("did:web:example.com", "did:web:example.net")
-    _fails(lines, _did_of(lines), match="entry 2: the entry hash does not match")
+    _assert_refused(lines, _did_of(lines), match="entry 2: the entry hash does not match")
     # Earlier versions stay resolvable (§"Read (Resolve)" step 11), later ones do not.
     ok = resolve_log(lines, _did_of(lines), version_number=1, now=LATER)
     assert ok.document_metadata["versionNumber"] == 1
-    _fails(lines, _did_of(lines), match="entry 2")
+    _assert_refused(lines, _did_of(lines), match="entry 2")
 
 
 @pytest.mark.parametrize("impl", ["python", "ts"])
 def test_reordered_entries_fail(impl: str) -> None:
     lines = _vector_lines("multi-update", impl)
     lines[1], lines[2] = lines[2], lines[1]
-    _fails(lines, _did_of(lines), match="versionId number must be 2")
+    _assert_refused(lines, _did_of(lines), match="versionId number must be 2")
 
 
 def test_dropped_middle_entry_fails() -> None:
     lines = _vector_lines("multi-update")
     del lines[1]
-    _fails(lines, _did_of(lines), match="versionId number must be 2")
+    _assert_refused(lines, _did_of(lines), match="versionId number must be 2")
 
 
 def test_wrong_scid_fails() -> None:
@@ -121,16 +121,18 @@ def test_wrong_scid_fails() -> None:
     scid = parse_webvh_did(did).scid
     fake = "QmYwAPJzv5CZsnA625s3Xf2nemtYgPpHdWEz79ojWnPbdG"  # another valid SHA-256 multihash
     forged = [line.replace(scid, fake) for line in lines]
-    _fails(forged, did.replace(scid, fake), match="SCID does not match")
+    _assert_refused(forged, did.replace(scid, fake), match="SCID does not match")
     # The DID asked for must carry the log's SCID.
-    _fails(lines, did.replace(scid, fake), match="is for SCID")
+    _assert_refused(lines, did.replace(scid, fake), match="is for SCID")
 
 
 def test_proof_by_a_key_not_in_update_keys_fails() -> None:
     lines = _vector_lines("basic-create")
     first = json.loads(lines[0])
     forged = _forge(first, _key(9), parameters={"updateKeys": first["parameters"]["updateKeys"]})
-    _fails([*lines, entry_line(forged)], _did_of(lines), WebvhUnauthorizedKey, "not an active")
+    _assert_refused(
+        [*lines, entry_line(forged)], _did_of(lines), WebvhUnauthorizedKey, "not an active"
+    )
 
 
 def test_rotated_out_key_cannot_sign_the_next_entry() -> None:
@@ -138,7 +140,7 @@ def test_rotated_out_key_cannot_sign_the_next_entry() -> None:
     lines = _vector_lines("key-rotation")
     second = json.loads(lines[1])
     forged = _forge(second, _scenario_key(0))
-    _fails([*lines, entry_line(forged)], _did_of(lines), WebvhUnauthorizedKey)
+    _assert_refused([*lines, entry_line(forged)], _did_of(lines), WebvhUnauthorizedKey)
 
 
 def test_pre_rotation_violation_fails() -> None:
@@ -154,14 +156,18 @@ def test_pre_rotation_violation_fails() -> None:
             "nextKeyHashes": [],
         },
     )
-    _fails([*lines, entry_line(forged)], _did_of(lines), WebvhUnauthorizedKey, "not committed")
+    _assert_refused(
+        [*lines, entry_line(forged)], _did_of(lines), WebvhUnauthorizedKey, "not committed"
+    )
 
 
 def test_pre_rotation_cannot_be_bypassed_by_omitting_update_keys() -> None:
     lines = _vector_lines("pre-rotation")
     first = json.loads(lines[0])
     forged = _forge(first, _scenario_key(0))  # signing under the old keys, no updateKeys
-    _fails([*lines, entry_line(forged)], _did_of(lines), WebvhUnauthorizedKey, "pre-rotation")
+    _assert_refused(
+        [*lines, entry_line(forged)], _did_of(lines), WebvhUnauthorizedKey, "pre-rotation"
+    )
 
 
 def test_pre_rotation_old_key_cannot_sign_even_with_committed_keys() -> None:
@@ -176,7 +182,9 @@ def test_pre_rotation_old_key_cannot_sign_even_with_committed_keys() -> None:
             "nextKeyHashes": [],
         },
     )
-    _fails([*lines, entry_line(forged)], _did_of(lines), WebvhUnauthorizedKey, "not an active")
+    _assert_refused(
+        [*lines, entry_line(forged)], _did_of(lines), WebvhUnauthorizedKey, "not an active"
+    )
 
 
 def test_version_time_in_the_future_fails() -> None:
@@ -192,16 +200,16 @@ def test_version_time_going_backwards_fails() -> None:
     lines = _vector_lines("basic-create")
     first = json.loads(lines[0])
     forged = _forge(first, _scenario_key(0), when=datetime(1999, 1, 1, tzinfo=UTC))
-    _fails([*lines, entry_line(forged)], _did_of(lines), match="later than the previous")
+    _assert_refused([*lines, entry_line(forged)], _did_of(lines), match="later than the previous")
     same = _forge(first, _scenario_key(0), when=datetime(2000, 1, 1, tzinfo=UTC))
-    _fails([*lines, entry_line(same)], _did_of(lines), match="later than the previous")
+    _assert_refused([*lines, entry_line(same)], _did_of(lines), match="later than the previous")
 
 
 @pytest.mark.parametrize("cut", [1, 10, 200])
 def test_truncated_line_fails(cut: int) -> None:
     lines = _vector_lines("basic-update")
     lines[-1] = lines[-1][:-cut]
-    _fails(lines, _did_of(lines), match="entry 2: line 2 is not a JSON object")
+    _assert_refused(lines, _did_of(lines), match="entry 2: line 2 is not a JSON object")
 
 
 @pytest.mark.parametrize(
@@ -236,29 +244,29 @@ def test_parameter_and_state_rules(mutate: Callable[[dict[str, Any]], None], mat
             parameters=unsigned["parameters"],
             state=unsigned["state"],
         )
-    _fails([lines[0], entry_line(forged)], _did_of(lines), WebvhLogInvalid, match)
+    _assert_refused([lines[0], entry_line(forged)], _did_of(lines), WebvhLogInvalid, match)
 
 
 def test_nothing_after_deactivation() -> None:
     lines = _vector_lines("deactivate")
     second = json.loads(lines[1])
     forged = _forge(second, _scenario_key(0))
-    _fails([*lines, entry_line(forged)], _did_of(lines), match="deactivated")
+    _assert_refused([*lines, entry_line(forged)], _did_of(lines), match="deactivated")
 
 
 def test_duplicate_members_and_constants_are_refused() -> None:
     lines = _vector_lines("basic-create")
     doubled = lines[0][:-1] + ', "proof": []}'
-    _fails([doubled], _did_of(lines), match="duplicate member")
-    _fails(["NaN"], _did_of(lines), match="not JSON")
-    _fails([lines[0], ""], _did_of(lines), match="empty")
+    _assert_refused([doubled], _did_of(lines), match="duplicate member")
+    _assert_refused(["NaN"], _did_of(lines), match="not JSON")
+    _assert_refused([lines[0], ""], _did_of(lines), match="empty")
     with pytest.raises(DidNotFound):
         resolve_log([], _did_of(lines), now=LATER)
 
 
 def test_the_did_must_be_one_the_log_used() -> None:
     lines = _vector_lines("basic-create")
-    _fails(lines, _did_of(lines) + ":other", match="not the id of any")
+    _assert_refused(lines, _did_of(lines) + ":other", match="not the id of any")
 
 
 # --- create, update, deactivate ------------------------------------------------------------------
