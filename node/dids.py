@@ -101,11 +101,23 @@ _FOUND: dict[tuple[int, str], tuple[tuple[int, ...], Any]] = {}
 _FOUND_LIMIT = 4096
 
 
-def _find(node: Node, did: str) -> tuple[Log, list[tuple[int, dict[str, Any]]]] | None:
-    """The first log (own, then mirrors) holding ``did``'s chain. Remembered until any of the
-    logs grows: a chain only changes by appends."""
+RegistryView = tuple[list[Log], tuple[int, ...]]
+
+
+def registry_view(node: Node) -> RegistryView:
+    """This node's log and its verified mirrors, with their sizes: every registry-derived
+    answer is a function of the sizes (logs only grow by appends)."""
     logs = _logs(node)
-    sizes = tuple(log.size() for log in logs)
+    return logs, tuple(log.size() for log in logs)
+
+
+def _find(
+    node: Node, did: str, view: RegistryView | None = None
+) -> tuple[Log, list[tuple[int, dict[str, Any]]]] | None:
+    """The first log (own, then mirrors) holding ``did``'s chain. Remembered until any of the
+    logs grows: a chain only changes by appends. ``view`` is ``registry_view(node)`` when the
+    caller already read it."""
+    logs, sizes = view if view is not None else registry_view(node)
     key = (id(node), did)
     cached = _FOUND.get(key)
     if cached is not None and cached[0] == sizes:

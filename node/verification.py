@@ -26,10 +26,13 @@ Wiring only; the checks live in ``credentials.verifier`` and the query language 
 from __future__ import annotations
 
 import base64
+import bisect
+import functools
 import hashlib
 import io
 import json
 import secrets
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -150,12 +153,30 @@ def _under(uri: str, endpoint: str) -> bool:
     return path.startswith(prefix) and len(path) > len(prefix)
 
 
+def _version_datetime(entry: Mapping[str, Any]) -> datetime:
+    """When a DID version took effect; an unreadable time sorts last (never in force)."""
+    text = str(entry.get("versionTime", ""))
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        moment = None
+    if moment is None or moment.tzinfo is None:
+        return datetime.max.replace(tzinfo=UTC)
+    return moment
+
+
 def _version_time(entry: Mapping[str, Any]) -> float:
     text = str(entry.get("versionTime", ""))
     try:
         return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
     except ValueError:
         return float("inf")
+
+
+@functools.lru_cache(maxsize=1024)
+def _parse_kid(kid: str) -> Any:
+    """``parse_did_url``, remembered (it raises on bad input, and errors are not cached)."""
+    return parse_did_url(kid)
 
 
 class VerificationService:
@@ -171,6 +192,21 @@ class VerificationService:
         self._own_checkpoint: tuple[bytes, tuple[int, bytes]] | None = None
         self._endpoints: dict[str, tuple[tuple[int, ...], str]] = {}
         self._evidence_cache: dict[tuple[str, int, int, bytes], InclusionEvidence] = {}
+        # Answers derived from the registry, each keyed on the sizes of the logs it was read
+        # from (``dids.registry_view``): logs only grow, so equal sizes mean equal answers.
+        self._view = threading.local()
+        self._keys: dict[tuple[Any, ...], ResolvedKey] = {}
+        self._version_times: dict[str, tuple[tuple[int, ...], list[datetime]]] = {}
+        self._anchors: dict[tuple[str, str], tuple[tuple[int, ...], str | None]] = {}
+        self._trusted: dict[str, tuple[tuple[int, ...], bool]] = {}
+
+    def clear_caches(self) -> None:
+        """Forget every remembered registry answer (after restoring the store from a backup:
+        the caches are keyed on log sizes, and a restored log may reuse a size)."""
+        for cache in (self._keys, self._version_times, self._anchors, self._trusted,
+                      self._endpoints, self._evidence_cache, self._mirror_writers):
+            cache.clear()
+        self._own_checkpoint = None
 
     # --- identity -------------------------------------------------------------------------------
 
@@ -186,10 +222,53 @@ class VerificationService:
 
     # --- collaborators of the verifier ----------------------------------------------------------
 
+    def registry_view(self) -> dids.RegistryView:
+        """The logs and their sizes, read once per verification (see ``verify``)."""
+        view: dids.RegistryView | None = getattr(self._view, "current", None)
+        return view if view is not None else dids.registry_view(self.node)
+
     def key_at(self, kid: str, at: float) -> ResolvedKey:
         """``iat`` has whole seconds: the key must be valid at some instant of that second (a
-        DID version created at 12:00:00.4 holds the key of a credential with iat 12:00:00)."""
-        url = parse_did_url(kid)
+        DID version created at 12:00:00.4 holds the key of a credential with iat 12:00:00).
+
+        A found key is remembered: with the logs unchanged, the answer depends on ``at`` only
+        through which DID versions were in force at ``at`` and at ``at + 0.999``."""
+        url = _parse_kid(kid)
+        if url.did.method != "webvh":
+            return self._resolve_key(kid, url, at)
+        did = str(url.did)
+        view = self.registry_view()
+        found = dids._find(self.node, did, view)
+        if found is None:
+            return self._resolve_key(kid, url, at)
+        times = self._times(did, view[1], found[1])
+        memo = (
+            kid,
+            view[1],
+            bisect.bisect_right(times, datetime.fromtimestamp(at, UTC)),
+            bisect.bisect_right(times, datetime.fromtimestamp(at + 0.999, UTC)),
+        )
+        cached = self._keys.get(memo)
+        if cached is None:
+            cached = self._resolve_key(kid, url, at)  # raises when no key: nothing remembered
+            if len(self._keys) >= 4096:
+                self._keys.clear()
+            self._keys[memo] = cached
+        return cached
+
+    def _times(
+        self, did: str, sizes: tuple[int, ...], chain: list[tuple[int, dict[str, Any]]]
+    ) -> list[datetime]:
+        cached = self._version_times.get(did)
+        if cached is not None and cached[0] == sizes:
+            return cached[1]
+        times = [_version_datetime(entry) for _index, entry in chain]
+        if len(self._version_times) >= 4096:
+            self._version_times.clear()
+        self._version_times[did] = (sizes, times)
+        return times
+
+    def _resolve_key(self, kid: str, url: Any, at: float) -> ResolvedKey:
         try:
             key = dids.resolve_key(self.node, kid, datetime.fromtimestamp(at, UTC))
         except errors.Error as first:
@@ -203,7 +282,7 @@ class VerificationService:
         return ResolvedKey(key, self._evidence(str(url.did), at))
 
     def _evidence(self, did: str, at: float) -> InclusionEvidence | None:
-        found = dids._find(self.node, did)
+        found = dids._find(self.node, did, self.registry_view())
         if found is None:
             return None
         log, chain = found
@@ -266,10 +345,22 @@ class VerificationService:
 
     def is_trusted(self, issuer: str) -> bool:
         """``issuer`` holds the ``issuer`` role in this node's governance, or in the governance
-        of the mirrored log that holds its DID history."""
+        of the mirrored log that holds its DID history. Remembered while the logs are
+        unchanged (governance changes only by appended entries)."""
+        sizes = self.registry_view()[1]
+        cached = self._trusted.get(issuer)
+        if cached is not None and cached[0] == sizes:
+            return cached[1]
+        trusted = self._is_trusted(issuer)
+        if len(self._trusted) >= 4096:
+            self._trusted.clear()
+        self._trusted[issuer] = (sizes, trusted)
+        return trusted
+
+    def _is_trusted(self, issuer: str) -> bool:
         if self.node.registry.log.writers().has_role(issuer, "issuer"):
             return True
-        found = dids._find(self.node, issuer)
+        found = dids._find(self.node, issuer, self.registry_view())
         if found is None:
             return False
         for mirror_id, log in self._mirror_logs():
@@ -279,7 +370,7 @@ class VerificationService:
 
     def issuer_endpoint(self, issuer: str) -> str:
         # The endpoint can only change with a new DID version, i.e. when a log grows.
-        sizes = (self.node.registry.log.size(), *(log.size() for _i, log in self._mirror_logs()))
+        sizes = self.registry_view()[1]
         cached = self._endpoints.get(issuer)
         if cached is not None and cached[0] == sizes:
             return cached[1]
@@ -303,10 +394,23 @@ class VerificationService:
         raise StatusUriNotAllowed("the issuer's DID document declares no KycIdentityNode endpoint")
 
     def _anchor(self, issuer: str, uri: str) -> str | None:
-        """The token hash of the latest ``status.publish`` the issuer wrote for ``uri``."""
-        logs = [self.node.registry.log, *(log for _id, log in self._mirror_logs())]
-        for log in logs:
-            size = log.size()
+        """The token hash of the latest ``status.publish`` the issuer wrote for ``uri``
+        (remembered while the logs are unchanged: a new publication is an append)."""
+        logs, sizes = self.registry_view()
+        cached = self._anchors.get((issuer, uri))
+        if cached is not None and cached[0] == sizes:
+            return cached[1]
+        anchor = self._latest_anchor(issuer, uri, logs, sizes)
+        if len(self._anchors) >= 4096:
+            self._anchors.clear()
+        self._anchors[(issuer, uri)] = (sizes, anchor)
+        return anchor
+
+    @staticmethod
+    def _latest_anchor(
+        issuer: str, uri: str, logs: list[Log], sizes: tuple[int, ...]
+    ) -> str | None:
+        for log, size in zip(logs, sizes, strict=True):
             latest = None
             for index, data in log.store.registry_subject_chain(uri):  # type: ignore[attr-defined]
                 if index >= size:
@@ -342,10 +446,19 @@ class VerificationService:
     # --- verifying ------------------------------------------------------------------------------
 
     def verify(self, presentation: Any, policy: Policy) -> Verdict:
-        """One presentation: an SD-JWT VC (it has ``~``) or a ``vp+jwt``."""
-        if isinstance(presentation, str) and "~" in presentation:
-            return self.verifier.verify_sd_jwt_vc(presentation, policy)
-        return self.verifier.verify_vp_jwt(presentation, policy)
+        """One presentation: an SD-JWT VC (it has ``~``) or a ``vp+jwt``.
+
+        The registry is read once, at the start: every lookup of this verification answers
+        from the same log sizes (one consistent view, and one read instead of one per lookup).
+        """
+        outer = getattr(self._view, "current", None)
+        self._view.current = dids.registry_view(self.node)
+        try:
+            if isinstance(presentation, str) and "~" in presentation:
+                return self.verifier.verify_sd_jwt_vc(presentation, policy)
+            return self.verifier.verify_vp_jwt(presentation, policy)
+        finally:
+            self._view.current = outer
 
     def policy(
         self, nonce: str, audience: str, query: dcql.CredentialQuery | None = None

@@ -793,5 +793,6 @@ def test_registry_evidence_must_prove_inclusion(node, issued, holder, monkeypatc
     failed = _failed(_verify(node, _show(node, issued.credential, holder)))
     assert failed == {"registry_inclusion": "inclusion_proof_invalid"}
     monkeypatch.setattr(node.verification, "_evidence", lambda did, at: None)
+    node.verification.clear_caches()  # the bad evidence above was remembered with its key
     failed = _failed(_verify(node, _show(node, issued.credential, holder)))
     assert failed == {"registry_inclusion": "registry_evidence_missing"}
