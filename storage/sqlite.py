@@ -37,6 +37,7 @@ from storage.verification import VerificationStore
 __all__ = ["SqliteStore"]
 
 _BUSY_TIMEOUT_MS = 10_000
+_MAX_IDLE = 16  # pooled connections kept by a store for the next request thread
 
 
 class SqliteStore(IssuanceStore, VerificationStore):
@@ -46,6 +47,7 @@ class SqliteStore(IssuanceStore, VerificationStore):
         self.path = str(path)
         self._local = threading.local()
         self._all_connections: list[sqlite3.Connection] = []
+        self._idle: list[sqlite3.Connection] = []  # released by finished threads, reusable
         self._lock = threading.Lock()
         self.migrate()
 
@@ -53,6 +55,12 @@ class SqliteStore(IssuanceStore, VerificationStore):
 
     def _conn(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None and self._idle:
+            with self._lock:
+                conn = self._idle.pop() if self._idle else None
+            if conn is not None:
+                self._local.conn = conn
+                self._local.depth = 0
         if conn is None:
             # isolation_level=None: the driver must not open transactions behind our back.
             conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
@@ -111,23 +119,30 @@ class SqliteStore(IssuanceStore, VerificationStore):
         return db
 
     def release_thread(self) -> None:
-        """Close this thread's connection (a request thread that is about to end), unless a
-        transaction is still open on it. The next use from this thread opens a new one."""
+        """Give back this thread's connection (a request thread that is about to end), unless
+        a transaction is still open on it. Up to ``_MAX_IDLE`` are kept for the next thread
+        (opening one costs a connect and four PRAGMAs, more than a small request); the rest
+        are closed, so finished threads never hold file handles beyond that."""
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None or getattr(self._local, "depth", 0):
             return
-        with self._lock:
-            if conn in self._all_connections:
-                self._all_connections.remove(conn)
-        conn.close()
         self._local.conn = None
         self._local.db = None
+        with self._lock:
+            if conn not in self._all_connections:
+                return  # closed by close() meanwhile
+            if not conn.in_transaction and len(self._idle) < _MAX_IDLE:
+                self._idle.append(conn)
+                return
+            self._all_connections.remove(conn)
+        conn.close()
 
     def close(self) -> None:
         with self._lock:
             for conn in self._all_connections:
                 conn.close()
             self._all_connections.clear()
+            self._idle.clear()
         self._local = threading.local()
 
     # --- schema --------------------------------------------------------------------------------
