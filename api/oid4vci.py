@@ -21,7 +21,7 @@ from api.errors import status_for
 from api.inputs import json_body
 from api.openapi import OPERATIONS, Operation
 from api.openapi import Response as Doc
-from node.issuance_oid4vci import PRE_AUTHORIZED_GRANT
+from node.issuance_oid4vci import BATCH_SIZE, PRE_AUTHORIZED_GRANT
 
 __all__ = ["blueprint"]
 
@@ -44,7 +44,7 @@ CREDENTIAL_REQUEST: dict[str, Any] = {
                 "jwt": {
                     "type": "array",
                     "minItems": 1,
-                    "maxItems": 1,
+                    "maxItems": BATCH_SIZE,
                     "items": {"type": "string", "maxLength": 16384},
                 }
             },

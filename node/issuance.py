@@ -14,7 +14,7 @@ import hashlib
 import json
 import os
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
@@ -243,12 +243,32 @@ class IssuanceService:
         holder_key: PublicKey,
         *,
         actor: str,
-        within: Callable[[str], None] | None = None,
+        within: Callable[[Sequence[str]], None] | None = None,
     ) -> IssuedCredential:
         """Issue one credential for an approved application, bound to ``holder_key``.
 
-        ``within(credential_id)`` runs inside the issuing transaction (OpenID4VCI marks its
+        ``within(credential_ids)`` runs inside the issuing transaction (OpenID4VCI marks its
         access token used there, so a refusal rolls both back)."""
+        [issued] = self.issue_batch(
+            application_id, configuration_id, [holder_key], actor=actor, within=within
+        )
+        return issued
+
+    def issue_batch(
+        self,
+        application_id: str,
+        configuration_id: str,
+        holder_keys: Sequence[PublicKey],
+        *,
+        actor: str,
+        within: Callable[[Sequence[str]], None] | None = None,
+    ) -> list[IssuedCredential]:
+        """Issue one credential per holder key, all from the same application data (OpenID4VCI
+        batch issuance: one credential per key, so presentations cannot be linked by key or
+        signature). All or nothing: one transaction, each credential its own random status
+        index and audit record."""
+        if not holder_keys:
+            raise errors.InvalidValue("at least one holder key is needed")
         configuration = CONFIGURATIONS.get(configuration_id)
         if configuration is None:
             raise UnknownConfiguration(f"no credential configuration {configuration_id!r}")
@@ -274,77 +294,81 @@ class IssuanceService:
             "residence_country": claims.residence_country,
             "document_type": claims.document_type,
         }
-        credential_id = "cred_" + secrets.token_urlsafe(12)
         now = self.node.now()
+        issued: list[IssuedCredential] = []
         with self.node.store.transaction():
-            allocation = self.status.allocate(configuration.status_format)
-            status = StatusLists.references(
-                configuration.status_format, allocation.index, allocation.lists
-            )
-            if configuration.format == SD_JWT_VC:
-                payload: dict[Any, Any] = {
-                    "iss": self.node.institution.did,
-                    "iat": iat,
-                    "exp": exp,
-                    "vct": self.vct,
-                    "vct#integrity": self.vct_integrity,
-                    SD("sub"): claims.holder_did,
-                    **{SD(name): value for name, value in subject.items()},
-                    "status": status,
-                }
-                token = issue_sd_jwt_vc(
-                    payload,
-                    key,
-                    header={"kid": kid, "alg": configuration.alg},
-                    holder_key=holder_key,
-                    decoys=self.settings.decoys,
+            for holder_key in holder_keys:
+                credential_id = "cred_" + secrets.token_urlsafe(12)
+                allocation = self.status.allocate(configuration.status_format)
+                status = StatusLists.references(
+                    configuration.status_format, allocation.index, allocation.lists
                 )
-            else:
-                credential = {
-                    "@context": [V2_CONTEXT],
-                    "type": ["VerifiableCredential", "KycCredential"],
-                    "issuer": self.node.institution.did,
-                    "validFrom": _iso(iat),
-                    "validUntil": _iso(exp),
-                    "credentialSubject": {"id": claims.holder_did, **subject},
-                    "credentialStatus": status,
-                    "cnf": {"jwk": holder_key.to_jwk()},
-                }
-                token = build_vc_jwt(
-                    credential, key, kid=kid, iat=iat, exp=exp, header={"alg": configuration.alg}
+                if configuration.format == SD_JWT_VC:
+                    payload: dict[Any, Any] = {
+                        "iss": self.node.institution.did,
+                        "iat": iat,
+                        "exp": exp,
+                        "vct": self.vct,
+                        "vct#integrity": self.vct_integrity,
+                        SD("sub"): claims.holder_did,
+                        **{SD(name): value for name, value in subject.items()},
+                        "status": status,
+                    }
+                    token = issue_sd_jwt_vc(
+                        payload,
+                        key,
+                        header={"kid": kid, "alg": configuration.alg},
+                        holder_key=holder_key,
+                        decoys=self.settings.decoys,
+                    )
+                else:
+                    credential = {
+                        "@context": [V2_CONTEXT],
+                        "type": ["VerifiableCredential", "KycCredential"],
+                        "issuer": self.node.institution.did,
+                        "validFrom": _iso(iat),
+                        "validUntil": _iso(exp),
+                        "credentialSubject": {"id": claims.holder_did, **subject},
+                        "credentialStatus": status,
+                        "cnf": {"jwk": holder_key.to_jwk()},
+                    }
+                    token = build_vc_jwt(
+                        credential, key, kid=kid, iat=iat, exp=exp,
+                        header={"alg": configuration.alg},
+                    )
+                row = CredentialRow(
+                    id=credential_id,
+                    application_id=application_id,
+                    broker_key_id=application.broker_key_id,
+                    format=configuration.format,
+                    configuration_id=configuration.id,
+                    status=CredentialStatus.VALID,
+                    suspended_by=None,
+                    status_reason=None,
+                    group_id=allocation.group_id,
+                    status_idx=allocation.index,
+                    holder_jkt=holder_key.thumbprint(),
+                    issuer_kid=kid,
+                    issued_at=now,
+                    expires_at=_iso(exp),
+                    updated_at=now,
                 )
-            row = CredentialRow(
-                id=credential_id,
-                application_id=application_id,
-                broker_key_id=application.broker_key_id,
-                format=configuration.format,
-                configuration_id=configuration.id,
-                status=CredentialStatus.VALID,
-                suspended_by=None,
-                status_reason=None,
-                group_id=allocation.group_id,
-                status_idx=allocation.index,
-                holder_jkt=holder_key.thumbprint(),
-                issuer_kid=kid,
-                issued_at=now,
-                expires_at=_iso(exp),
-                updated_at=now,
-            )
-            self.node.store.add_credential(row)
-            self._audit(
-                actor,
-                "credential.issued",
-                credential_id,
-                {
-                    "application_id": application_id,
-                    "configuration": configuration.id,
-                    "status_group": allocation.group_id,
-                },
-            )
+                self.node.store.add_credential(row)
+                self._audit(
+                    actor,
+                    "credential.issued",
+                    credential_id,
+                    {
+                        "application_id": application_id,
+                        "configuration": configuration.id,
+                        "status_group": allocation.group_id,
+                    },
+                )
+                issued.append(IssuedCredential(credential_id, configuration, token, row))
             if within is not None:
-                within(credential_id)
+                within([credential.id for credential in issued])
         self.status.publish_pending()  # a new status group's first publication
-        return IssuedCredential(credential_id, configuration, token, row)
+        return issued
 
     # --- reading --------------------------------------------------------------------------------
 

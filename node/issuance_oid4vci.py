@@ -22,6 +22,7 @@ import json
 import secrets
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -30,9 +31,10 @@ import segno
 import errors
 from credentials import jose
 from identity.did import parse_did_url
+from identity.encoding import b64url_decode, b64url_encode
 from identity.keys import Algorithm, PublicKey
 from node.dids import resolve_key
-from node.issuance import CLAIMS, CONFIGURATIONS, DEFAULT_CONFIGURATION, IssuedCredential
+from node.issuance import CLAIMS, CONFIGURATIONS, DEFAULT_CONFIGURATION
 from storage.issuance import OfferRow, TokenRow
 
 if TYPE_CHECKING:
@@ -46,6 +48,11 @@ OFFER_SCHEME = "openid-credential-offer://"
 PROOF_MAX_AGE = 300  # seconds a key proof's iat may lie in the past
 PROOF_LEEWAY = 60  # and in the future (clock skew)
 PROOF_ALGS = (Algorithm.ES256, Algorithm.EDDSA, Algorithm.ED25519)
+# Batch issuance (§8.2, §12.2.4): up to this many key proofs per credential request, one
+# credential per key. 10 is also the smallest batch the Swiss issuance profile accepts.
+BATCH_SIZE = 10
+_NONCE_TAG_BYTES = 16
+_NONCE_BYTES = 8 + 16 + _NONCE_TAG_BYTES  # expiry, randomness, MAC
 
 
 # --- errors (OpenID4VCI §6.3 token errors, §8.3.1.2 credential errors, RFC 6750) ---------------
@@ -179,6 +186,7 @@ class Oid4vciService:
             "credential_issuer": self.issuer,
             "credential_endpoint": self.endpoint("credential"),
             "nonce_endpoint": self.endpoint("nonce"),
+            "batch_credential_issuance": {"batch_size": BATCH_SIZE},
             "display": [{"name": self.node.institution.name, "locale": "en-US"}],
             "credential_configurations_supported": configurations,
         }
@@ -362,13 +370,35 @@ class Oid4vciService:
 
     # --- nonce endpoint (§7) --------------------------------------------------------------------
 
+    # A c_nonce is self-contained: its expiry, 16 random bytes and a MAC under a key derived
+    # from the master key. Handing one out writes nothing (no commit, no fsync); using one
+    # records its hash in the credential request's own transaction, so each is used once.
+
+    @cached_property
+    def _nonce_key(self) -> bytes:
+        return self.node.sealer.derive_key(b"oid4vci c_nonce v1")
+
     def nonce(self) -> str:
-        value = secrets.token_urlsafe(32)
-        with self.node.store.transaction():
-            self.node.store.add_nonce(
-                _hash(value), self.node.unix_now() + self.settings.nonce_lifetime
-            )
-        return value
+        expires_at = self.node.unix_now() + self.settings.nonce_lifetime
+        body = expires_at.to_bytes(8, "big") + secrets.token_bytes(16)
+        tag = hmac.new(self._nonce_key, body, hashlib.sha256).digest()[:_NONCE_TAG_BYTES]
+        return b64url_encode(body + tag)
+
+    def nonce_expiry(self, nonce: str) -> int:
+        """When a c_nonce this issuer made expires; ``InvalidNonce`` if it is not one of ours
+        or has expired (whether it was used is the store's to say)."""
+        try:
+            raw = b64url_decode(nonce)
+        except errors.Error as exc:
+            raise InvalidNonce("the c_nonce is not one this issuer made") from exc
+        body, tag = raw[:-_NONCE_TAG_BYTES], raw[-_NONCE_TAG_BYTES:]
+        expected = hmac.new(self._nonce_key, body, hashlib.sha256).digest()[:_NONCE_TAG_BYTES]
+        if len(raw) != _NONCE_BYTES or not hmac.compare_digest(tag, expected):
+            raise InvalidNonce("the c_nonce is not one this issuer made")
+        expires_at = int.from_bytes(body[:8], "big")
+        if expires_at <= self.node.unix_now():
+            raise InvalidNonce("the c_nonce has expired: ask the nonce endpoint for a fresh one")
+        return expires_at
 
     # --- credential endpoint (§8) ---------------------------------------------------------------
 
@@ -408,33 +438,53 @@ class Oid4vciService:
         if not isinstance(proofs, dict) or set(proofs) != {"jwt"}:
             raise InvalidKeyProof("proofs must hold exactly the jwt proof type")
         jwts = proofs["jwt"]
-        if not isinstance(jwts, list) or len(jwts) != 1 or not isinstance(jwts[0], str):
-            raise InvalidKeyProof("send exactly one jwt key proof (batch issuance is off)")
-        holder_key, nonce = self.verify_proof(jwts[0])
-        with self.node.store.transaction():
-            if not self.node.store.consume_nonce(_hash(nonce), self.node.unix_now()):
-                raise InvalidNonce("the c_nonce is unknown, expired or already used")
+        if (
+            not isinstance(jwts, list)
+            or not 1 <= len(jwts) <= BATCH_SIZE
+            or not all(isinstance(jwt, str) for jwt in jwts)
+        ):
+            raise InvalidKeyProof(f"send 1 to {BATCH_SIZE} jwt key proofs (batch_size)")
+        checked = [self.verify_proof(jwt) for jwt in jwts]
+        nonce = checked[0][1]
+        if any(other != nonce for _key, other in checked):
+            raise InvalidNonce("every key proof of a request must carry the same c_nonce")
+        holder_keys = [key for key, _nonce in checked]
+        if len({key.thumbprint() for key in holder_keys}) != len(holder_keys):
+            raise InvalidKeyProof("each key proof must be for a different key")
         token_hash = token.token_hash
 
-        def mark_issued(_credential_id: str) -> None:
+        def mark_issued(_credential_ids: Sequence[str]) -> None:
             current = self.node.store.find_access_token(token_hash)
             if current is None or configuration_id in current.issued:
                 raise InvalidCredentialRequest("this credential was already issued for this token")
             self.node.store.mark_token_issued(token_hash, [*current.issued, configuration_id])
 
-        try:
-            issued: IssuedCredential = self.issuance.issue(
-                offer.application_id,
-                str(configuration_id),
-                holder_key,
-                actor="oid4vci",
-                within=mark_issued,
-            )
-        except (errors.Conflict, errors.NotFound) as exc:
+        # One transaction, one fsync: the nonce is consumed, then the credentials are issued
+        # in a nested savepoint. A refused issuance rolls back only the savepoint, so the
+        # nonce stays used whatever happens to the request.
+        expires_at = self.nonce_expiry(nonce)
+        refused: errors.Error | None = None
+        with self.node.store.transaction():
+            if not self.node.store.use_nonce(_hash(nonce), expires_at, self.node.unix_now()):
+                raise InvalidNonce("the c_nonce was already used")
+            try:
+                issued = self.issuance.issue_batch(
+                    offer.application_id,
+                    str(configuration_id),
+                    holder_keys,
+                    actor="oid4vci",
+                    within=mark_issued,
+                )
+            except errors.Error as exc:
+                refused = exc
+        if isinstance(refused, errors.Conflict | errors.NotFound):
             raise CredentialRequestDenied(
                 "the credential cannot be issued: the client is no longer approved"
-            ) from exc
-        return {"credentials": [{"credential": issued.credential}]}
+            ) from refused
+        if refused is not None:
+            raise refused
+        self.issuance.status.publish_pending()  # a new status group's first publication
+        return {"credentials": [{"credential": item.credential} for item in issued]}
 
     def verify_proof(self, proof: str) -> tuple[PublicKey, str]:
         """Check a key proof (App. F.1, F.4) and return its key and nonce. Everything is checked

@@ -314,17 +314,16 @@ class IssuanceStore:
             [json.dumps(issued), token_hash],
         )
 
-    def add_nonce(self, nonce_hash: str, expires_at: int) -> None:
-        self._writing().execute(
-            "INSERT INTO oid4vci_nonces (nonce_hash, expires_at) VALUES (?, ?)",
-            [nonce_hash, expires_at],
-        )
-
-    def consume_nonce(self, nonce_hash: str, now: int) -> bool:
-        """Delete a nonce; True if it existed and had not expired (each nonce is used once)."""
+    def use_nonce(self, nonce_hash: str, expires_at: int, now: int) -> bool:
+        """Record a c_nonce as used; False if it was used before (each nonce is used once).
+        The rows only need to outlive the nonces' own expiry, which the caller checks."""
         db = self._writing()
         db.execute("DELETE FROM oid4vci_nonces WHERE expires_at <= ?", [now])
-        cursor = db.execute("DELETE FROM oid4vci_nonces WHERE nonce_hash = ?", [nonce_hash])
+        cursor = db.execute(
+            "INSERT INTO oid4vci_nonces (nonce_hash, expires_at) VALUES (?, ?) "
+            "ON CONFLICT (nonce_hash) DO NOTHING",
+            [nonce_hash, expires_at],
+        )
         return cursor.rowcount == 1
 
     def purge_oid4vci(self, now: int) -> None:

@@ -11,19 +11,24 @@ run, is generated into ``<data dir>/master.key`` with mode 0600. It is never log
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import os
 import secrets
 from collections.abc import Callable
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDFExpand
 
 from errors import InvalidValue, SealedDataError
 
 __all__ = ["Sealer", "load_or_create_master_key", "parse_master_key"]
 
 _VERSION = b"v1"
+_KDF_SALT = b"kyc-node derived keys v1"
 _NONCE_BYTES = 12
 MASTER_KEY_FILE = "master.key"
 
@@ -31,13 +36,23 @@ MASTER_KEY_FILE = "master.key"
 class Sealer:
     """Seals and opens byte strings under one 256-bit master key."""
 
-    __slots__ = ("_aead", "_random")
+    __slots__ = ("_aead", "_prk", "_random")
 
     def __init__(self, master_key: bytes, random: Callable[[int], bytes] = os.urandom) -> None:
         if len(master_key) != 32:
             raise InvalidValue("the master key must be 32 bytes")
         self._aead = AESGCM(master_key)
+        # RFC 5869 extract step, once: keys for other purposes are expanded from it, so the
+        # master key itself only ever seals.
+        self._prk = hmac.new(_KDF_SALT, master_key, hashlib.sha256).digest()
         self._random = random
+
+    def derive_key(self, purpose: bytes) -> bytes:
+        """A 256-bit key for ``purpose`` (HKDF-SHA256, RFC 5869, expand step), independent of
+        the sealing key and of every other purpose's key."""
+        if not purpose:
+            raise InvalidValue("a derived key needs a purpose")
+        return HKDFExpand(hashes.SHA256(), 32, purpose).derive(self._prk)
 
     def __repr__(self) -> str:  # never show key material, even by accident
         return "Sealer(<master key hidden>)"

@@ -16,6 +16,7 @@ from credentials.sd_jwt import present, verify_sd_jwt_vc
 from identity import did_key
 from identity.encoding import b64url_encode
 from identity.keys import KeyType, PrivateKey
+from node.issuance_oid4vci import BATCH_SIZE
 from tests.api.test_issuance_helpers import (
     APPLICATION,
     issuer_resolver,
@@ -372,6 +373,29 @@ def test_stale_and_unknown_nonces(node, client, ready) -> None:
     _refused(node, client, access, proof(), 400, "invalid_nonce")
 
 
+def test_a_nonce_is_bound_to_this_issuer_and_cannot_be_altered(node, client, ready) -> None:
+    """c_nonces are stateless (expiry, randomness, MAC): a changed byte, a longer expiry or a
+    nonce made under another master key is refused; nothing is stored for a refused one."""
+    from storage.sealing import Sealer
+
+    access, proof = ready
+    genuine = nonce(client)
+    raw = bytearray(base64.urlsafe_b64decode(genuine + "=" * (-len(genuine) % 4)))
+    later = bytearray(raw)
+    later[0:8] = (node.unix_now() + 10**6).to_bytes(8, "big")
+    flipped = bytearray(raw)
+    flipped[-1] ^= 1
+    service = node.issuance.oid4vci
+    elsewhere = type(service)(node.issuance)
+    elsewhere.__dict__["_nonce_key"] = Sealer(bytes(range(32))).derive_key(b"oid4vci c_nonce v1")
+    for forged in (b64url_encode(bytes(later)), b64url_encode(bytes(flipped)),
+                   elsewhere.nonce(), genuine[:-2], genuine + "AA"):
+        before = node.store.row_counts()
+        _refused(node, client, access, proof(nonce=forged), 400, "invalid_nonce")
+        assert node.store.row_counts() == before
+    assert request_credential(client, access, proof(nonce=genuine)).status_code == 200
+
+
 @pytest.mark.parametrize(
     "case", ["wrong_aud", "no_nonce", "old_iat", "future_iat", "no_iat", "wrong_typ", "no_typ"]
 )
@@ -500,15 +524,15 @@ def test_credential_request_shape(node, client, ready) -> None:
         headers={"Authorization": f"Bearer {access}"},
     )
     assert_oauth_error(both, 400, "invalid_credential_request")
-    batch = client.post(
+    too_many = client.post(
         "/oid4vci/credential",
         json={
             "credential_configuration_id": "KycCredential",
-            "proofs": {"jwt": [proof(), proof()]},
+            "proofs": {"jwt": [proof()] * (BATCH_SIZE + 1)},
         },
         headers={"Authorization": f"Bearer {access}"},
     )
-    assert_oauth_error(batch, 400, "invalid_credential_request")
+    assert_oauth_error(too_many, 400, "invalid_credential_request")
     no_proof = client.post(
         "/oid4vci/credential",
         json={"credential_configuration_id": "KycCredential"},
@@ -518,6 +542,78 @@ def test_credential_request_shape(node, client, ready) -> None:
     # The token still works once, and only once.
     assert request_credential(client, access, proof()).status_code == 200
     _refused(node, client, access, proof(), 400, "invalid_credential_request")
+
+
+# --- batch issuance (§8.2, §12.2.4) -------------------------------------------------------------
+
+
+def batch_proofs(node, client, holders, **changes):
+    shared = nonce(client)
+    fields = {"aud": node.config.public_url, "nonce": shared, "iat": node.unix_now(), **changes}
+    return [proof_jwt(holder, **fields) for holder in holders]
+
+
+def test_batch_issuance_one_credential_per_key(node, client, broker, application_id) -> None:
+    metadata = client.get("/.well-known/openid-credential-issuer").json
+    assert metadata["batch_credential_issuance"] == {"batch_size": BATCH_SIZE}
+    access = access_token(client, broker, application_id)
+    holders = [PrivateKey.generate(KeyType.P256) for _ in range(BATCH_SIZE)]
+    before = node.store.row_counts()["issued_credentials"]
+    response = client.post(
+        "/oid4vci/credential",
+        json={
+            "credential_configuration_id": "KycCredential",
+            "proofs": {"jwt": batch_proofs(node, client, holders)},
+        },
+        headers={"Authorization": f"Bearer {access}"},
+    )
+    assert response.status_code == 200, response.json
+    credentials = [item["credential"] for item in response.json["credentials"]]
+    assert len(credentials) == BATCH_SIZE
+    assert node.store.row_counts()["issued_credentials"] == before + BATCH_SIZE
+    indexes = set()
+    for holder, credential in zip(holders, credentials, strict=True):
+        verified = verify_sd_jwt(node, credential)
+        assert verified.claims["cnf"]["jwk"] == holder.public_key.to_jwk()
+        assert verified.claims["given_name"] == APPLICATION["given_names"]
+        indexes.add(verified.claims["status"]["status_list"]["idx"])
+    assert len(indexes) == BATCH_SIZE  # each its own random status index
+    # The access token is spent: the same configuration is not issued twice.
+    again = [PrivateKey.generate(KeyType.P256)]
+    _refused(node, client, access, batch_proofs(node, client, again)[0], 400,
+             "invalid_credential_request")
+
+
+@pytest.mark.parametrize("case", ["mixed_nonces", "same_key_twice", "one_bad_proof"])
+def test_a_bad_batch_issues_nothing(node, client, ready, case) -> None:
+    access, _proof = ready
+    holders = [PrivateKey.generate(KeyType.P256) for _ in range(3)]
+    proofs = batch_proofs(node, client, holders)
+    if case == "mixed_nonces":
+        proofs[2] = batch_proofs(node, client, holders[2:])[0]
+        expected = "invalid_nonce"
+    elif case == "same_key_twice":
+        proofs = batch_proofs(node, client, [holders[0], holders[1], holders[0]])
+        expected = "invalid_proof"
+    else:
+        proofs[1] = proof_jwt(holders[1], aud="https://elsewhere.example",
+                              nonce=_nonce_of(proofs[0]), iat=node.unix_now())
+        expected = "invalid_proof"
+    before = node.store.row_counts()
+    response = client.post(
+        "/oid4vci/credential",
+        json={"credential_configuration_id": "KycCredential", "proofs": {"jwt": proofs}},
+        headers={"Authorization": f"Bearer {access}"},
+    )
+    assert_oauth_error(response, 400, expected)
+    after = node.store.row_counts()
+    assert after["issued_credentials"] == before["issued_credentials"]
+    assert after["registry_entries"] == before["registry_entries"]
+
+
+def _nonce_of(proof: str) -> str:
+    payload = proof.split(".")[1]
+    return json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["nonce"]
 
 
 def test_a_client_suspended_after_the_offer_gets_nothing(

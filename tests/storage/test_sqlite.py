@@ -154,3 +154,14 @@ def test_request_threads_do_not_leak_connections(app) -> None:
         thread.start()
         thread.join()
     assert len(store._all_connections) <= 2  # the main thread's, not one per request thread
+
+
+def test_derived_keys_depend_on_purpose_and_master_key() -> None:
+    one, other = Sealer(bytes(32)), Sealer(bytes(range(32)))
+    assert one.derive_key(b"a") == Sealer(bytes(32)).derive_key(b"a")  # stable across restarts
+    assert len(one.derive_key(b"a")) == 32
+    assert one.derive_key(b"a") != one.derive_key(b"b")
+    assert one.derive_key(b"a") != other.derive_key(b"a")
+    assert bytes(32) not in (one.derive_key(b"a"), one.derive_key(b"b"))
+    with pytest.raises(errors.InvalidValue):
+        one.derive_key(b"")
