@@ -630,7 +630,7 @@ def verify_shares(
 
 def bench_http(args: argparse.Namespace, workdir: Path, floors: dict[str, float]) -> None:
     threads = args.threads
-    _out(f"\n## over HTTP: `python app.py` (werkzeug threaded server), {threads} client threads")
+    _out(f"\n## over HTTP: `python app.py` (waitress, 8 threads), {threads} client threads")
     server = Server(workdir / "http-node", INSTITUTION)
     # The credentials are issued by the server's own node (same data dir and public URL),
     # before it starts: its status lists and DID are the ones the server will serve.
