@@ -49,6 +49,11 @@ class SqliteStore(IssuanceStore, VerificationStore):
         self._all_connections: list[sqlite3.Connection] = []
         self._idle: list[sqlite3.Connection] = []  # released by finished threads, reusable
         self._lock = threading.Lock()
+        # One writer at a time in this process, queued here rather than in SQLite: SQLite's
+        # busy handler makes a waiting writer sleep and poll (1, 2, 5, 10 ms ...), while a lock
+        # hands over as soon as the writer before commits. Other processes (the CLI) still
+        # meet SQLite's own lock and busy timeout.
+        self._write_lock = threading.Lock()
         self.migrate()
 
     # --- connections and transactions ----------------------------------------------------------
@@ -90,7 +95,13 @@ class SqliteStore(IssuanceStore, VerificationStore):
         conn = self._conn()
         depth: int = self._local.depth
         if depth == 0:
-            conn.execute("BEGIN IMMEDIATE")
+            if not self._write_lock.acquire(timeout=_BUSY_TIMEOUT_MS / 1000):
+                raise StorageError("the database stayed busy: try again")
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+            except BaseException:
+                self._write_lock.release()
+                raise
         else:
             conn.execute(f"SAVEPOINT sp{depth}")
         self._local.depth = depth + 1
@@ -99,15 +110,25 @@ class SqliteStore(IssuanceStore, VerificationStore):
         except BaseException:
             self._local.depth = depth
             if depth == 0:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
+                try:
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                finally:
+                    self._write_lock.release()
             elif conn.in_transaction:
                 conn.execute(f"ROLLBACK TO SAVEPOINT sp{depth}")
                 conn.execute(f"RELEASE SAVEPOINT sp{depth}")
             raise
         self._local.depth = depth
         if depth == 0:
-            conn.execute("COMMIT")
+            try:
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+            finally:
+                self._write_lock.release()
         else:
             conn.execute(f"RELEASE SAVEPOINT sp{depth}")
 
