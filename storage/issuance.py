@@ -11,7 +11,7 @@ status and where that status lives (status group and index). Secrets handed out 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -115,6 +115,7 @@ class IssuanceStore:
 
         def _conn(self) -> sqlite3.Connection: ...
         def _writing(self) -> sqlite_utils.Database: ...
+        def _insert(self, table: str, values: Mapping[str, Any]) -> None: ...
         @property
         def db(self) -> sqlite_utils.Database: ...
 
@@ -222,7 +223,7 @@ class IssuanceStore:
     # --- issued credentials ---------------------------------------------------------------------
 
     def add_credential(self, row: CredentialRow) -> None:
-        self._writing()["issued_credentials"].insert(asdict(row))
+        self._insert("issued_credentials", asdict(row))
 
     def get_credential(self, credential_id: str) -> CredentialRow | None:
         rows = list(self.db.query("SELECT * FROM issued_credentials WHERE id = ?", [credential_id]))
@@ -257,7 +258,7 @@ class IssuanceStore:
     def add_offer(self, row: OfferRow) -> None:
         value = asdict(row)
         value["configuration_ids"] = json.dumps(row.configuration_ids)
-        self._writing()["oid4vci_offers"].insert(value)
+        self._insert("oid4vci_offers", value)
 
     def find_offer(self, code_hash: str) -> OfferRow | None:
         rows = list(self.db.query("SELECT * FROM oid4vci_offers WHERE code_hash = ?", [code_hash]))
@@ -298,7 +299,7 @@ class IssuanceStore:
     def add_access_token(self, row: TokenRow) -> None:
         value = asdict(row)
         value["issued"] = json.dumps(row.issued)
-        self._writing()["oid4vci_tokens"].insert(value)
+        self._insert("oid4vci_tokens", value)
 
     def find_access_token(self, token_hash: str) -> TokenRow | None:
         rows = list(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import sqlite3
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -38,6 +39,8 @@ __all__ = ["SqliteStore"]
 
 _BUSY_TIMEOUT_MS = 10_000
 _MAX_IDLE = 16  # pooled connections kept by a store for the next request thread
+_IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]*")
+_INSERT_SQL: dict[tuple[str, tuple[str, ...]], str] = {}
 
 
 class SqliteStore(IssuanceStore, VerificationStore):
@@ -131,6 +134,25 @@ class SqliteStore(IssuanceStore, VerificationStore):
                 self._write_lock.release()
         else:
             conn.execute(f"RELEASE SAVEPOINT sp{depth}")
+
+    def _insert(self, table: str, values: Mapping[str, Any]) -> None:
+        """``INSERT`` one row inside the current transaction. Lists and objects are stored as
+        JSON text (as sqlite-utils stores them), everything else as is. Plain SQL: a
+        sqlite-utils insert also introspects the table on every call."""
+        self._writing()
+        columns = tuple(values)
+        sql = _INSERT_SQL.get((table, columns))
+        if sql is None:
+            if not _IDENTIFIER.fullmatch(table) or not all(map(_IDENTIFIER.fullmatch, columns)):
+                raise StorageError(f"not a plain identifier in an insert into {table!r}")
+            # Identifiers are checked above and come from this module, never from a request.
+            sql = (f"INSERT INTO {table} ({', '.join(columns)}) "  # noqa: S608
+                   f"VALUES ({', '.join('?' * len(columns))})")
+            _INSERT_SQL[(table, columns)] = sql
+        self._conn().execute(sql, [
+            json.dumps(value) if isinstance(value, dict | list | tuple) else value
+            for value in values.values()
+        ])
 
     def _writing(self) -> sqlite_utils.Database:
         """The database handle for a write; refuses writes outside ``transaction()``."""
@@ -277,8 +299,10 @@ class SqliteStore(IssuanceStore, VerificationStore):
             "SELECT hash FROM audit_events ORDER BY id DESC LIMIT 1"
         ).fetchone()
         prev_hash = row[0] if row else ""
-        db["audit_events"].insert(
-            {**event.to_row(), "prev_hash": prev_hash, "hash": event.chain_hash(prev_hash)}
+        del db
+        self._insert(
+            "audit_events",
+            {**event.to_row(), "prev_hash": prev_hash, "hash": event.chain_hash(prev_hash)},
         )
 
     def verify_audit_chain(self) -> tuple[int, int | None]:
@@ -307,7 +331,7 @@ class SqliteStore(IssuanceStore, VerificationStore):
     # --- KYC applications ----------------------------------------------------------------------
 
     def add_application(self, row: KycApplicationRow) -> None:
-        self._writing()["kyc_applications"].insert(row.to_row())
+        self._insert("kyc_applications", row.to_row())
 
     def get_application(self, application_id: str) -> KycApplicationRow | None:
         rows = list(self.db.query("SELECT * FROM kyc_applications WHERE id = ?",

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -55,6 +56,7 @@ class VerificationStore:
 
         def _conn(self) -> sqlite3.Connection: ...
         def _writing(self) -> sqlite_utils.Database: ...
+        def _insert(self, table: str, values: Mapping[str, Any]) -> None: ...
         @property
         def db(self) -> sqlite_utils.Database: ...
 
@@ -118,7 +120,8 @@ class VerificationStore:
         receipt: str,
         now: str,
     ) -> None:
-        self._writing()["verification_receipts"].insert(
+        self._insert(
+            "verification_receipts",
             {
                 "id": receipt_id,
                 "request_id": request_id,
