@@ -597,6 +597,9 @@ class _Processing:
             if "..." in node:
                 raise InvalidDisclosure("'...' is only valid as the single key of an array element")
             out: dict[str, Any] = {}
+            # Scalars are most of the values and come out unchanged: they are copied here rather
+            # than through a call (unless at the depth limit, where the call would refuse them).
+            inline = depth < 2 * _json.MAX_DEPTH
             for name, value in node.items():
                 if name == "_sd":
                     continue
@@ -604,7 +607,10 @@ class _Processing:
                     if path:
                         raise InvalidDisclosure("_sd_alg is only allowed at the top level")
                     continue
-                out[name] = self.process(value, (*path, name), depth + 1)
+                if inline and type(value) in _SCALARS:
+                    out[name] = value
+                else:
+                    out[name] = self.process(value, (*path, name), depth + 1)
             digests = node.get("_sd", [])
             if not isinstance(digests, list):
                 raise InvalidDisclosure("_sd must be an array of digests")
@@ -637,6 +643,8 @@ class _Processing:
                     child = (*path, len(items))
                     self.paths[digest] = child
                     items.append(self.process(disclosure.value, child, depth + 1))
+                elif depth < 2 * _json.MAX_DEPTH and type(element) in _SCALARS:
+                    items.append(element)
                 else:
                     items.append(self.process(element, (*path, len(items)), depth + 1))
             return items
@@ -812,13 +820,16 @@ def verify(
         raise KeyBindingInvalid("a KB-JWT was presented but no nonce/audience is expected")
 
     # (7.1.2) the issuer-signed JWT: algorithm allow-list, typ, the issuer's key, the signature
-    header, unverified, _, _ = jose.decode_unverified(parsed.issuer_jwt)
-    unverified_claims = _json.loads(unverified, error=MalformedToken, what="SD-JWT claims")
-    if not isinstance(unverified_claims, dict):
+    # The token is decoded once: the header and claims read to find the key are the ones the
+    # signature is then checked over (the same bytes), so they are not decoded a second time.
+    decoded = jose.decode_unverified(parsed.issuer_jwt)
+    payload = _json.loads(decoded[1], error=MalformedToken, what="SD-JWT claims")
+    if not isinstance(payload, dict):
         raise MalformedToken("SD-JWT claims must be a JSON object")
-    key = issuer_key_resolver(header, unverified_claims)
-    header, payload = jose.verify_compact(
-        parsed.issuer_jwt, key, allowed_algs=allowed_algs, expected_typ=expected_typ
+    # The resolver sees copies, so that nothing it does to them reaches the checks below.
+    key = issuer_key_resolver(dict(decoded[0]), dict(payload))
+    header, _ = jose.verify_decoded(
+        decoded, key, allowed_algs=allowed_algs, expected_typ=expected_typ
     )
 
     # (7.1.3) disclosures: digests, references, names, duplicates, unreferenced
