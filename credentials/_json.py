@@ -51,9 +51,22 @@ def _finite_float(text: str) -> float:
 
 # ``json.loads`` with hooks builds a new decoder (and scanner) on every call; this one is built
 # once. A decoder keeps no state between calls, so sharing it across threads is safe.
-_DECODE = json.JSONDecoder(
+_SCAN = json.JSONDecoder(
     object_pairs_hook=_pairs, parse_constant=_refuse_constant, parse_float=_finite_float
-).decode
+).scan_once
+_WHITESPACE = json.decoder.WHITESPACE.match
+
+
+def _decode(text: str) -> Any:
+    # What JSONDecoder.decode and raw_decode do (one value, surrounded by JSON whitespace only),
+    # without their two Python-level calls around the scanner.
+    try:
+        value, end = _SCAN(text, _WHITESPACE(text, 0).end())
+    except StopIteration as exc:
+        raise json.JSONDecodeError("Expecting value", text, exc.value) from None
+    if _WHITESPACE(text, end).end() != len(text):
+        raise json.JSONDecodeError("Extra data", text, end)
+    return value
 
 # A lone surrogate can only come from a \uD800-\uDFFF escape (UTF-8 bytes cannot hold one) or,
 # for text input, from a surrogate character in the text itself. A match here may be a false
@@ -86,7 +99,7 @@ def loads(data: bytes | str, *, error: type[Error], what: str) -> Any:
         text = data
         may_hold_surrogates = not text.isascii()
     try:
-        value = _DECODE(text)
+        value = _decode(text)
         if may_hold_surrogates or ("\\u" in text and _SURROGATE_ESCAPE.search(text)):
             # A lone surrogate written as a JSON escape parses; it cannot be re-encoded as UTF-8.
             json.dumps(value, ensure_ascii=False).encode("utf-8")

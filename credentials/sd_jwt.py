@@ -626,7 +626,11 @@ class _Processing:
                     )
                 child = (*path, disclosure.name)
                 self.paths[digest] = child
-                out[disclosure.name] = self.process(disclosure.value, child, depth + 1)
+                value = disclosure.value
+                if inline and type(value) in _SCALARS:
+                    out[disclosure.name] = value
+                else:
+                    out[disclosure.name] = self.process(value, child, depth + 1)
             return out
         if isinstance(node, list):
             items: list[Any] = []

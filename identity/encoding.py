@@ -17,7 +17,6 @@ for anything that compares or caches encoded values, so all of them raise ``Inva
 
 from __future__ import annotations
 
-import base64
 import binascii
 import re
 
@@ -51,6 +50,7 @@ _B64URL_VALUE = bytes(
 )
 _UNUSED_BITS = {2: 0b1111, 3: 0b11}
 _TO_STANDARD = bytes.maketrans(b"-_", b"+/")
+_TO_URLSAFE = bytes.maketrans(b"+/", b"-_")
 _PADDING = {0: b"", 2: b"==", 3: b"="}
 _B58_ALPHABET = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 _B58_RE = re.compile(f"[{_B58_ALPHABET}]*")
@@ -58,7 +58,8 @@ _B58_RE = re.compile(f"[{_B58_ALPHABET}]*")
 
 def b64url_encode(data: bytes) -> str:
     """Encode ``data`` as base64url with the padding removed (RFC 7515 §2)."""
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+    # binascii directly: base64.urlsafe_b64encode is this plus two Python-level wrappers.
+    return binascii.b2a_base64(data, newline=False).translate(_TO_URLSAFE).rstrip(b"=").decode()
 
 
 def b64url_decode(text: str) -> bytes:

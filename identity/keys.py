@@ -204,6 +204,9 @@ _FROM_JWK: dict[tuple[tuple[str, str], ...], PublicKey] = {}
 _FROM_JWK_KEPT = 1024
 _FROM_JWK_LOCK = threading.Lock()
 
+# The signature algorithm object for ES256 verification, built once (it holds no state).
+_ECDSA_SHA256 = ec.ECDSA(hashes.SHA256())
+
 
 @dataclass(frozen=True, slots=True)
 class PublicKey:
@@ -355,7 +358,7 @@ class PublicKey:
                 s = int.from_bytes(signature[32:], "big")
                 if not (0 < r < _P256_N and 0 < s < _P256_N):
                     raise InvalidSignature("ES256 signature component out of range")
-                self._crypto.verify(encode_dss_signature(r, s), message, ec.ECDSA(hashes.SHA256()))
+                self._crypto.verify(encode_dss_signature(r, s), message, _ECDSA_SHA256)
         except _CryptoInvalidSignature:
             raise InvalidSignature("signature does not verify") from None
 
