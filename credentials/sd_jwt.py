@@ -36,6 +36,7 @@ import hashlib
 import hmac
 import json
 import secrets
+import threading
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -662,6 +663,23 @@ def _sd_alg(payload: Mapping[str, Any]) -> str:
     return alg
 
 
+# Disclosures parsed before, by their exact text and the hash algorithm: the parse and the digest
+# are functions of these alone, and a holder presents the same disclosures again and again. Only
+# disclosures that parsed are kept, short ones (the memo stays near 4 MiB), and only here, where
+# their values are read and never handed out (``_Processing`` builds new objects and arrays).
+_DISCLOSURES: dict[tuple[str, str], tuple[Disclosure, str]] = {}
+_DISCLOSURES_KEPT: Final = 4096
+_KEPT_DISCLOSURE_LENGTH: Final = 1024
+_DISCLOSURES_LOCK: Final = threading.Lock()
+
+
+def _keep_disclosure(key: tuple[str, str], value: tuple[Disclosure, str]) -> None:
+    with _DISCLOSURES_LOCK:
+        if len(_DISCLOSURES) >= _DISCLOSURES_KEPT:
+            _DISCLOSURES.pop(next(iter(_DISCLOSURES)), None)  # the oldest entry
+        _DISCLOSURES[key] = value
+
+
 def _process_payload(
     payload: dict[str, Any], disclosures: Sequence[str]
 ) -> tuple[dict[str, Any], dict[str, Path]]:
@@ -672,8 +690,14 @@ def _process_payload(
     # (3.2) decode every disclosure and compute its digest over the string as presented
     by_digest: dict[str, Disclosure] = {}
     for encoded in disclosures:
-        disclosure = Disclosure.parse(encoded)
-        digest = disclosure.digest(alg)
+        found = _DISCLOSURES.get((encoded, alg)) if type(encoded) is str else None
+        if found is None:
+            disclosure = Disclosure.parse(encoded)
+            digest = disclosure.digest(alg)
+            if len(encoded) <= _KEPT_DISCLOSURE_LENGTH:
+                _keep_disclosure((encoded, alg), (disclosure, digest))
+        else:
+            disclosure, digest = found
         if digest in by_digest:
             raise DuplicateDigest("the same disclosure is presented twice")
         by_digest[digest] = disclosure
