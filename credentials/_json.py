@@ -68,6 +68,7 @@ def _decode(text: str) -> Any:
         raise json.JSONDecodeError("Extra data", text, end)
     return value
 
+
 # A lone surrogate can only come from a \uD800-\uDFFF escape (UTF-8 bytes cannot hold one) or,
 # for text input, from a surrogate character in the text itself. A match here may be a false
 # alarm (an escaped backslash before "ud8..", or a valid pair); it only sends the value through

@@ -665,7 +665,7 @@ def _sd_alg(payload: Mapping[str, Any]) -> str:
 
 # Disclosures parsed before, by their exact text and the hash algorithm: the parse and the digest
 # are functions of these alone, and a holder presents the same disclosures again and again. Only
-# disclosures that parsed are kept, short ones (the memo stays near 4 MiB), and only here, where
+# disclosures that parsed are kept, short ones (the memo stays under ~10 MiB), and only here, where
 # their values are read and never handed out (``_Processing`` builds new objects and arrays).
 _DISCLOSURES: dict[tuple[str, str], tuple[Disclosure, str]] = {}
 _DISCLOSURES_KEPT: Final = 4096

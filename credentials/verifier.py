@@ -635,6 +635,7 @@ class Verifier:
         if key is None:
             run.skip("signature", "the issuer's key was not established")
             return Verdict(False, tuple(run.checks))
+
         # The token decoded in (1) is the one verified: its header and claims were parsed from
         # the signed bytes and handed to no collaborator (those get kid, iat and iss strings),
         # so the claims read then are the verified payload.
