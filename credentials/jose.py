@@ -253,9 +253,10 @@ def verify_compact_raw(
     """
     decoded = decode_unverified(token, max_payload_bytes=max_payload_bytes)
     if trust_header_jwk:
+        # The header is checked before its key is read (verify_decoded checks it again: cheap).
+        _check_header(decoded[0], allowed_algs, expected_typ)
         if key is not None:
             raise InvalidInput("pass either a key or trust_header_jwk, not both")
-        _check_header(decoded[0], allowed_algs, expected_typ)
         jwk = decoded[0].get("jwk")
         if not isinstance(jwk, dict):
             raise MalformedToken("JWS header has no 'jwk' object", field="jwk")
