@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable
+import re
 from typing import Any
 
 from errors import Error
@@ -18,18 +18,62 @@ from errors import Error
 MAX_DEPTH = 32
 
 
-def _no_duplicates(
-    error: type[Error], what: str
-) -> Callable[[list[tuple[str, Any]]], dict[str, Any]]:
-    def hook(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-        result: dict[str, Any] = {}
-        for name, value in pairs:
-            if name in result:
-                raise error(f"{what} has a duplicate member {name!r}")
-            result[name] = value
-        return result
+class _Refused(Exception):
+    """Raised by the decoder's hooks; ``loads`` turns it into the caller's error class. The hooks
+    are shared by one decoder built once, so they cannot know the caller's class or wording."""
 
-    return hook
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        seen: set[str] = set()
+        for name, _ in pairs:
+            if name in seen:
+                raise _Refused(f"has a duplicate member {name!r}")
+            seen.add(name)
+    return result
+
+
+def _refuse_constant(name: str) -> Any:
+    raise _Refused(f"contains the non-JSON number {name}")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise _Refused("contains a number out of range")
+    return value
+
+
+# ``json.loads`` with hooks builds a new decoder (and scanner) on every call; this one is built
+# once. A decoder keeps no state between calls, so sharing it across threads is safe.
+_SCAN = json.JSONDecoder(
+    object_pairs_hook=_pairs, parse_constant=_refuse_constant, parse_float=_finite_float
+).scan_once
+_WHITESPACE = json.decoder.WHITESPACE.match
+
+
+def _decode(text: str) -> Any:
+    # What JSONDecoder.decode and raw_decode do (one value, surrounded by JSON whitespace only),
+    # without their two Python-level calls around the scanner.
+    try:
+        value, end = _SCAN(text, _WHITESPACE(text, 0).end())
+    except StopIteration as exc:
+        raise json.JSONDecodeError("Expecting value", text, exc.value) from None
+    if _WHITESPACE(text, end).end() != len(text):
+        raise json.JSONDecodeError("Extra data", text, end)
+    return value
+
+
+# A lone surrogate can only come from a \uD800-\uDFFF escape (UTF-8 bytes cannot hold one) or,
+# for text input, from a surrogate character in the text itself. A match here may be a false
+# alarm (an escaped backslash before "ud8..", or a valid pair); it only sends the value through
+# the exact check, never past it.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89abcdefABCDEF]")
 
 
 def _depth_ok(value: Any) -> bool:
@@ -46,34 +90,27 @@ def _depth_ok(value: Any) -> bool:
 
 def loads(data: bytes | str, *, error: type[Error], what: str) -> Any:
     """Parse ``data`` (UTF-8 bytes or text) strictly; raise ``error`` on anything doubtful."""
+    if isinstance(data, bytes | bytearray):
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise error(f"{what} is not valid UTF-8") from exc
+        may_hold_surrogates = False  # the UTF-8 codec refuses encoded surrogates
+    else:
+        text = data
+        may_hold_surrogates = not text.isascii()
     try:
-        text = data.decode("utf-8") if isinstance(data, bytes | bytearray) else data
-    except UnicodeDecodeError as exc:
-        raise error(f"{what} is not valid UTF-8") from exc
-
-    def refuse_constant(name: str) -> Any:
-        raise error(f"{what} contains the non-JSON number {name}")
-
-    def finite_float(text: str) -> float:
-        value = float(text)
-        if not math.isfinite(value):
-            raise error(f"{what} contains a number out of range")
-        return value
-
-    try:
-        value = json.loads(
-            text,
-            object_pairs_hook=_no_duplicates(error, what),
-            parse_constant=refuse_constant,
-            parse_float=finite_float,
-        )
-        # A lone surrogate written as a JSON escape parses; it cannot be re-encoded as UTF-8.
-        json.dumps(value, ensure_ascii=False).encode("utf-8")
-    except Error:
-        raise
+        value = _decode(text)
+        if may_hold_surrogates or ("\\u" in text and _SURROGATE_ESCAPE.search(text)):
+            # A lone surrogate written as a JSON escape parses; it cannot be re-encoded as UTF-8.
+            json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except _Refused as exc:
+        raise error(f"{what} {exc.reason}") from None
     except (ValueError, RecursionError, UnicodeEncodeError) as exc:
         raise error(f"{what} is not valid JSON") from exc
-    if not _depth_ok(value):
+    # Every array or object in the text opens with a '[' or '{' character, so a text with at most
+    # MAX_DEPTH of them (counting those inside strings too) cannot nest deeper: no walk needed.
+    if text.count("{") + text.count("[") > MAX_DEPTH and not _depth_ok(value):
         raise error(f"{what} is nested deeper than {MAX_DEPTH} levels")
     return value
 

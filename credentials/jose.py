@@ -46,6 +46,7 @@ __all__ = [
     "sign_compact",
     "verify_compact",
     "verify_compact_raw",
+    "verify_decoded",
 ]
 
 ALL_ALGORITHMS: frozenset[Algorithm] = frozenset(Algorithm)
@@ -187,6 +188,23 @@ def decode_unverified(
     return header, payload, f"{header_b64}.{payload_b64}".encode("ascii"), signature
 
 
+# The allow-lists callers pass are a few module-level frozensets; their conversion to Algorithm
+# members is kept (bounded) instead of being rebuilt for every token.
+_ALLOWED: dict[frozenset[Any], frozenset[Algorithm]] = {}
+_ALLOWED_KEPT = 64
+
+
+def _allowed(allowed_algs: Collection[Algorithm | str]) -> frozenset[Algorithm]:
+    if type(allowed_algs) is frozenset:
+        found = _ALLOWED.get(allowed_algs)
+        if found is None:
+            found = frozenset(Algorithm(a) for a in allowed_algs)
+            if len(_ALLOWED) < _ALLOWED_KEPT:
+                _ALLOWED[allowed_algs] = found
+        return found
+    return frozenset(Algorithm(a) for a in allowed_algs)
+
+
 def _check_header(
     header: dict[str, Any], allowed_algs: Collection[Algorithm | str], expected_typ: str | None
 ) -> Algorithm:
@@ -197,7 +215,7 @@ def _check_header(
         algorithm = Algorithm(alg)  # exact, case-sensitive: "none", "None", "HS256" all fail
     except ValueError:
         raise UnsupportedAlgorithm(f"JWS alg {alg!r} is not allowed", field="alg") from None
-    if algorithm not in {Algorithm(a) for a in allowed_algs}:
+    if algorithm not in _allowed(allowed_algs):
         raise UnsupportedAlgorithm(f"JWS alg {alg!r} is not allowed here", field="alg")
     if "crit" in header:
         crit = header["crit"]
@@ -233,23 +251,46 @@ def verify_compact_raw(
     trusted source. Only with ``trust_header_jwk=True`` and ``key=None`` is the header's ``jwk``
     used (proof-of-possession tokens whose key is the subject of the check).
     """
-    header, payload, signing_input, signature = decode_unverified(
-        token, max_payload_bytes=max_payload_bytes
-    )
-    algorithm = _check_header(header, allowed_algs, expected_typ)
+    decoded = decode_unverified(token, max_payload_bytes=max_payload_bytes)
     if trust_header_jwk:
+        # The header is checked before its key is read (verify_decoded checks it again: cheap).
+        _check_header(decoded[0], allowed_algs, expected_typ)
         if key is not None:
             raise InvalidInput("pass either a key or trust_header_jwk, not both")
-        jwk = header.get("jwk")
+        jwk = decoded[0].get("jwk")
         if not isinstance(jwk, dict):
             raise MalformedToken("JWS header has no 'jwk' object", field="jwk")
         key = PublicKey.from_jwk(jwk)
-    elif not isinstance(key, PublicKey):
+    return verify_decoded(decoded, key, allowed_algs=allowed_algs, expected_typ=expected_typ)
+
+
+def verify_decoded(
+    decoded: tuple[dict[str, Any], bytes, bytes, bytes],
+    key: PublicKey | None,
+    *,
+    allowed_algs: Collection[Algorithm | str] = ALL_ALGORITHMS,
+    expected_typ: str | None,
+) -> tuple[dict[str, Any], bytes]:
+    """``verify_compact_raw`` on what ``decode_unverified`` returned for the token, for callers
+    that decoded it already to pick the key: the token is not split and decoded a second time.
+    Every check of ``verify_compact_raw`` runs (header rules, ``typ``, the algorithm fitting the
+    key, the signature over the signing input). Returns ``(header, payload_bytes)``."""
+    header, payload, signing_input, signature = decoded
+    algorithm = _check_header(header, allowed_algs, expected_typ)
+    if not isinstance(key, PublicKey):
         raise InvalidInput("a verification key is required")
     # RFC 8725 §3.1: the algorithm must be one this key is used with; PublicKey.verify raises
     # UnsupportedAlgorithm otherwise (an ES256 header on an Ed25519 key, and the reverse).
     key.verify(signature, signing_input, algorithm=algorithm)
     return header, payload
+
+
+def claims_of(payload: bytes) -> dict[str, Any]:
+    """The JWT claims in a verified payload: a strict JSON object (RFC 7519 §7.2 step 10)."""
+    claims = _json.loads(payload, error=MalformedToken, what="JWT claims")
+    if not isinstance(claims, dict):
+        raise MalformedToken("JWT claims must be a JSON object")
+    return claims
 
 
 def verify_compact(
@@ -271,7 +312,4 @@ def verify_compact(
         trust_header_jwk=trust_header_jwk,
         max_payload_bytes=max_payload_bytes,
     )
-    claims = _json.loads(payload, error=MalformedToken, what="JWT claims")
-    if not isinstance(claims, dict):
-        raise MalformedToken("JWT claims must be a JSON object")
-    return header, claims
+    return header, claims_of(payload)

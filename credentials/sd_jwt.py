@@ -36,6 +36,7 @@ import hashlib
 import hmac
 import json
 import secrets
+import threading
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -597,6 +598,9 @@ class _Processing:
             if "..." in node:
                 raise InvalidDisclosure("'...' is only valid as the single key of an array element")
             out: dict[str, Any] = {}
+            # Scalars are most of the values and come out unchanged: they are copied here rather
+            # than through a call (unless at the depth limit, where the call would refuse them).
+            inline = depth < 2 * _json.MAX_DEPTH
             for name, value in node.items():
                 if name == "_sd":
                     continue
@@ -604,7 +608,10 @@ class _Processing:
                     if path:
                         raise InvalidDisclosure("_sd_alg is only allowed at the top level")
                     continue
-                out[name] = self.process(value, (*path, name), depth + 1)
+                if inline and type(value) in _SCALARS:
+                    out[name] = value
+                else:
+                    out[name] = self.process(value, (*path, name), depth + 1)
             digests = node.get("_sd", [])
             if not isinstance(digests, list):
                 raise InvalidDisclosure("_sd must be an array of digests")
@@ -620,7 +627,11 @@ class _Processing:
                     )
                 child = (*path, disclosure.name)
                 self.paths[digest] = child
-                out[disclosure.name] = self.process(disclosure.value, child, depth + 1)
+                value = disclosure.value
+                if inline and type(value) in _SCALARS:
+                    out[disclosure.name] = value
+                else:
+                    out[disclosure.name] = self.process(value, child, depth + 1)
             return out
         if isinstance(node, list):
             items: list[Any] = []
@@ -637,6 +648,8 @@ class _Processing:
                     child = (*path, len(items))
                     self.paths[digest] = child
                     items.append(self.process(disclosure.value, child, depth + 1))
+                elif depth < 2 * _json.MAX_DEPTH and type(element) in _SCALARS:
+                    items.append(element)
                 else:
                     items.append(self.process(element, (*path, len(items)), depth + 1))
             return items
@@ -650,6 +663,23 @@ def _sd_alg(payload: Mapping[str, Any]) -> str:
     return alg
 
 
+# Disclosures parsed before, by their exact text and the hash algorithm: the parse and the digest
+# are functions of these alone, and a holder presents the same disclosures again and again. Only
+# disclosures that parsed are kept, short ones (the memo stays under ~10 MiB), and only here, where
+# their values are read and never handed out (``_Processing`` builds new objects and arrays).
+_DISCLOSURES: dict[tuple[str, str], tuple[Disclosure, str]] = {}
+_DISCLOSURES_KEPT: Final = 4096
+_KEPT_DISCLOSURE_LENGTH: Final = 1024
+_DISCLOSURES_LOCK: Final = threading.Lock()
+
+
+def _keep_disclosure(key: tuple[str, str], value: tuple[Disclosure, str]) -> None:
+    with _DISCLOSURES_LOCK:
+        if len(_DISCLOSURES) >= _DISCLOSURES_KEPT:
+            _DISCLOSURES.pop(next(iter(_DISCLOSURES)), None)  # the oldest entry
+        _DISCLOSURES[key] = value
+
+
 def _process_payload(
     payload: dict[str, Any], disclosures: Sequence[str]
 ) -> tuple[dict[str, Any], dict[str, Path]]:
@@ -660,8 +690,14 @@ def _process_payload(
     # (3.2) decode every disclosure and compute its digest over the string as presented
     by_digest: dict[str, Disclosure] = {}
     for encoded in disclosures:
-        disclosure = Disclosure.parse(encoded)
-        digest = disclosure.digest(alg)
+        found = _DISCLOSURES.get((encoded, alg)) if type(encoded) is str else None
+        if found is None:
+            disclosure = Disclosure.parse(encoded)
+            digest = disclosure.digest(alg)
+            if len(encoded) <= _KEPT_DISCLOSURE_LENGTH:
+                _keep_disclosure((encoded, alg), (disclosure, digest))
+        else:
+            disclosure, digest = found
         if digest in by_digest:
             raise DuplicateDigest("the same disclosure is presented twice")
         by_digest[digest] = disclosure
@@ -812,13 +848,16 @@ def verify(
         raise KeyBindingInvalid("a KB-JWT was presented but no nonce/audience is expected")
 
     # (7.1.2) the issuer-signed JWT: algorithm allow-list, typ, the issuer's key, the signature
-    header, unverified, _, _ = jose.decode_unverified(parsed.issuer_jwt)
-    unverified_claims = _json.loads(unverified, error=MalformedToken, what="SD-JWT claims")
-    if not isinstance(unverified_claims, dict):
+    # The token is decoded once: the header and claims read to find the key are the ones the
+    # signature is then checked over (the same bytes), so they are not decoded a second time.
+    decoded = jose.decode_unverified(parsed.issuer_jwt)
+    payload = _json.loads(decoded[1], error=MalformedToken, what="SD-JWT claims")
+    if not isinstance(payload, dict):
         raise MalformedToken("SD-JWT claims must be a JSON object")
-    key = issuer_key_resolver(header, unverified_claims)
-    header, payload = jose.verify_compact(
-        parsed.issuer_jwt, key, allowed_algs=allowed_algs, expected_typ=expected_typ
+    # The resolver sees copies, so that nothing it does to them reaches the checks below.
+    key = issuer_key_resolver(dict(decoded[0]), dict(payload))
+    header, _ = jose.verify_decoded(
+        decoded, key, allowed_algs=allowed_algs, expected_typ=expected_typ
     )
 
     # (7.1.3) disclosures: digests, references, names, duplicates, unreferenced

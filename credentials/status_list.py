@@ -59,6 +59,7 @@ __all__ = [
     "allocate_index",
     "bitstring_status_list_credential",
     "build_status_list_token",
+    "check_status_list_token_time",
     "decode_bitstring",
     "decode_token_status_list",
     "encode_bitstring",
@@ -283,14 +284,20 @@ def verify_status_list_token(
     if claims.get("sub") != expected_sub:
         raise WrongTokenType("Status List Token sub is not the referenced list URI", field="sub")
     _int_claim(claims, "iat", required=True)
-    exp = _int_claim(claims, "exp", required=False)
-    if exp is not None and now - leeway >= exp:
-        raise TokenExpired("Status List Token has expired", field="exp")
+    check_status_list_token_time(claims, now=now, leeway=leeway)
     ttl = _int_claim(claims, "ttl", required=False)
     if ttl == 0:
         raise InvalidStatusList("Status List Token ttl must be positive", field="ttl")
     status_list = decode_token_status_list(claims.get("status_list"), max_bytes=max_bytes)
     return StatusListToken(header, claims, status_list)
+
+
+def check_status_list_token_time(claims: Mapping[str, Any], *, now: float, leeway: float) -> None:
+    """The one check of ``verify_status_list_token`` that depends on the time: ``exp`` not passed.
+    A verifier that keeps a token it verified before runs it again on every use."""
+    exp = _int_claim(claims, "exp", required=False)
+    if exp is not None and now - leeway >= exp:
+        raise TokenExpired("Status List Token has expired", field="exp")
 
 
 def status_reference(claims: Mapping[str, Any]) -> tuple[str, int]:

@@ -43,6 +43,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, Protocol, TypeVar
@@ -267,6 +268,9 @@ class Policy:
             raise errors.InvalidValue("leeway must be between 0 and 300 seconds")
 
 
+_Decoded = tuple[dict[str, Any], bytes, bytes, bytes]  # what jose.decode_unverified returns
+
+
 # --- running checks ------------------------------------------------------------------------------
 
 T = TypeVar("T")
@@ -327,6 +331,27 @@ def _algorithm(header: Mapping[str, Any]) -> tuple[Algorithm, str]:
     return Algorithm(alg), alg
 
 
+class _Kept(dict[Any, Any]):
+    """A bounded memo of successful, deterministic results, keyed by every input that decides
+    them. Only successes are put in; the oldest entry goes when it is full. Lookups need no
+    lock (one dict operation each); insertions take one so that eviction cannot race."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__()
+        self.size = size
+        self.lock = threading.Lock()
+
+    def keep(self, key: Any, value: Any) -> None:
+        with self.lock:
+            if len(self) >= self.size:
+                self.pop(next(iter(self)), None)
+            self[key] = value
+
+
+# kid -> the DID it names (parse_did_url is a few regexes; a verifier sees the same kids often).
+_DID_OF_KID = _Kept(1024)
+
+
 def _key_reference(header: Mapping[str, Any], party: Any, what: str) -> tuple[str, str]:
     embedded = [name for name in EMBEDDED_KEY_HEADERS if name in header]
     if embedded:
@@ -334,13 +359,23 @@ def _key_reference(header: Mapping[str, Any], party: Any, what: str) -> tuple[st
     kid = header.get("kid")
     if not isinstance(kid, str) or len(kid) > 2048:
         raise KeyReferenceInvalid("kid must be a DID URL")
-    try:
-        url = parse_did_url(kid)
-    except errors.Error as exc:
-        raise KeyReferenceInvalid(f"kid is not a DID URL: {exc.message}") from exc
-    if not isinstance(party, str) or str(url.did) != party:
+    did = _DID_OF_KID.get(kid)
+    if did is None:
+        try:
+            url = parse_did_url(kid)
+        except errors.Error as exc:
+            raise KeyReferenceInvalid(f"kid is not a DID URL: {exc.message}") from exc
+        did = str(url.did)
+        _DID_OF_KID.keep(kid, did)
+    if not isinstance(party, str) or did != party:
         raise KeyReferenceInvalid(f"kid names another DID than the {what}")
     return kid, kid
+
+
+# (evidence, DID) -> the detail of a passed inclusion check. The check is a pure function of the
+# entry bytes, index, tree size, proof and root (all in InclusionEvidence) and the DID; that the
+# root is one of a checkpoint the caller verified is the caller's part, done on every call.
+_INCLUDED = _Kept(1024)
 
 
 def _inclusion(resolved: ResolvedKey, did: str) -> tuple[None, str]:
@@ -349,6 +384,13 @@ def _inclusion(resolved: ResolvedKey, did: str) -> tuple[None, str]:
         if did.startswith(("did:key:", "did:jwk:")):
             return None, "self-certifying DID: nothing to anchor"
         raise RegistryEvidenceMissing("no registry evidence for the issuer's DID version")
+    memo: tuple[InclusionEvidence, str] | None = (evidence, did)
+    try:
+        detail = _INCLUDED.get(memo)
+    except TypeError:  # evidence built with an unhashable member (a list for the proof)
+        memo, detail = None, None
+    if detail is not None:
+        return None, detail
     entry = parse_entry(evidence.entry)
     if entry.type is not EntryType.DID_ENTRY or entry.subject != did:
         raise RegistryEvidenceMissing("the registry evidence is not a version of this DID")
@@ -359,7 +401,19 @@ def _inclusion(resolved: ResolvedKey, did: str) -> tuple[None, str]:
         list(evidence.proof),
         evidence.root,
     )
-    return None, f"entry {evidence.index} of a tree of {evidence.tree_size}"
+    detail = f"entry {evidence.index} of a tree of {evidence.tree_size}"
+    if memo is not None:
+        _INCLUDED.keep(memo, detail)
+    return None, detail
+
+
+# Status list tokens seen before, by SHA-256 (the token's text is never kept): (digest, typ,
+# issuer) -> (kid, iat), the key reference read from a token whose header passed the checks; and
+# (digest, typ, uri, key) -> the verified claims and decoded list. Lists above 1 MiB are not kept,
+# so the memo stays below 64 MiB whatever issuers serve. The claims and lists are only read.
+_STATUS_KEY_REFERENCES = _Kept(256)
+_STATUS_LISTS = _Kept(64)
+_KEPT_LIST_BYTES = 1024 * 1024
 
 
 def _trusted(trust: IssuerTrust, issuer: str) -> tuple[None, str]:
@@ -454,11 +508,16 @@ class Verifier:
         if not ok or fetched is None:
             return None
         token = fetched.token
+        # The token's SHA-256 is compared with the registry anchor on every call (below), and is
+        # also the memo key for the work that depends on the token's bytes alone. A token that
+        # is not ASCII text takes the path without memos (its anchor check fails as before).
+        digest = _sha256_hex(token) if isinstance(token, str) and token.isascii() else None
 
         def anchored() -> tuple[None, str]:
             if fetched.anchor_sha256 is None:
                 raise StatusListSplitView("the status list has no anchor in the registry")
-            if not hmac.compare_digest(_sha256_hex(token), fetched.anchor_sha256):
+            served = digest if digest is not None else _sha256_hex(token)
+            if not hmac.compare_digest(served, fetched.anchor_sha256):
                 raise StatusListSplitView(
                     "the status list served is not the one anchored in the registry"
                 )
@@ -467,27 +526,53 @@ class Verifier:
         anchor_ok, _ = run.check(name + "_anchor", anchored)
 
         def signed() -> tuple[dict[str, Any], str]:
-            header, payload, _, _ = jose.decode_unverified(token)
-            claims = _json.loads(payload, error=MalformedToken, what="status list claims")
-            if not isinstance(claims, dict):
-                raise MalformedToken("status list claims must be an object")
-            _typ_is(header, typ)
-            _algorithm(header)
-            kid, _ = _key_reference(header, issuer, "credential's issuer")
-            iat = _numeric(claims, "iat", required=True)
-            key = self.key_at(kid, float(iat or 0)).key
+            # (1) the key reference: a function of the token, the issuer and the typ.
+            seen = None if digest is None else (digest, typ, issuer)
+            reference = None if seen is None else _STATUS_KEY_REFERENCES.get(seen)
+            if reference is None:
+                header, payload, _, _ = jose.decode_unverified(token)
+                claims = _json.loads(payload, error=MalformedToken, what="status list claims")
+                if not isinstance(claims, dict):
+                    raise MalformedToken("status list claims must be an object")
+                _typ_is(header, typ)
+                _algorithm(header)
+                kid, _ = _key_reference(header, issuer, "credential's issuer")
+                iat = _numeric(claims, "iat", required=True)
+                reference = (kid, float(iat or 0))
+                if seen is not None:
+                    _STATUS_KEY_REFERENCES.keep(seen, reference)
+            # (2) the key is asked for on every call, as before: what key_at answers may change.
+            key = self.key_at(*reference).key
+            # (3) signature, sub/id and the list: a function of the token, the key, the URI and
+            # the typ. What depends on the time (exp, validity) is checked on every call, and is
+            # the last check on both paths, so a kept result fails exactly as a fresh one would.
+            memo = None if digest is None or type(key) is not PublicKey else (digest, typ, uri, key)
+            kept = None if memo is None else _STATUS_LISTS.get(memo)
             if typ == status_list.STATUS_LIST_TYP:
-                verified = status_list.verify_status_list_token(
-                    token, key, expected_sub=uri, now=policy.now, leeway=policy.leeway
+                if kept is None:
+                    verified = status_list.verify_status_list_token(
+                        token, key, expected_sub=uri, now=policy.now, leeway=policy.leeway
+                    )
+                    kept = {"claims": verified.claims, "list": verified.status_list}
+                    listed = verified.status_list
+                    if memo is not None and listed.size * listed.bits <= 8 * _KEPT_LIST_BYTES:
+                        _STATUS_LISTS.keep(memo, kept)
+                else:
+                    status_list.check_status_list_token_time(
+                        kept["claims"], now=policy.now, leeway=policy.leeway
+                    )
+                return dict(kept), "signed"
+            if kept is None:
+                _, credential = jose.verify_compact(
+                    token, key, expected_typ=vc_jwt.VC_TYP, allowed_algs=ALLOWED_ALGORITHMS
                 )
-                return {"claims": verified.claims, "list": verified.status_list}, "signed"
-            _, credential = jose.verify_compact(
-                token, key, expected_typ=vc_jwt.VC_TYP, allowed_algs=ALLOWED_ALGORITHMS
-            )
-            if credential.get("id") != uri:
-                raise WrongTokenType("the status list credential is not the one referenced")
-            _vc_validity(credential, policy)
-            return {"claims": credential}, "signed"
+                if credential.get("id") != uri:
+                    raise WrongTokenType("the status list credential is not the one referenced")
+                kept = {"claims": credential}
+                if memo is not None and len(token) <= _KEPT_LIST_BYTES:
+                    _STATUS_LISTS.keep(memo, kept)
+            _vc_validity(kept["claims"], policy)
+            return dict(kept), "signed"
 
         ok, verified = run.check(name + "_list", signed)
         return verified if ok and anchor_ok else None
@@ -528,18 +613,19 @@ class Verifier:
         run = _Run()
 
         # (1) parse
-        def parse() -> tuple[tuple[sd_jwt.ParsedSdJwt, dict[str, Any], dict[str, Any]], str]:
+        def parse() -> tuple[tuple[sd_jwt.ParsedSdJwt, _Decoded, dict[str, Any]], str]:
             parsed = sd_jwt.parse(presentation)
-            header, payload, _, _ = jose.decode_unverified(parsed.issuer_jwt)
-            claims = _json.loads(payload, error=MalformedToken, what="SD-JWT claims")
+            decoded = jose.decode_unverified(parsed.issuer_jwt)
+            claims = _json.loads(decoded[1], error=MalformedToken, what="SD-JWT claims")
             if not isinstance(claims, dict):
                 raise MalformedToken("SD-JWT claims must be a JSON object")
-            return (parsed, header, claims), f"{len(parsed.disclosures)} disclosures"
+            return (parsed, decoded, claims), f"{len(parsed.disclosures)} disclosures"
 
         ok, parts = run.check("parse", parse)
         if not ok or parts is None:
             return Verdict(False, tuple(run.checks))
-        parsed, header, unverified = parts
+        parsed, decoded, unverified = parts
+        header = decoded[0]
 
         # (2-7) typ, algorithm, key reference, issuer key at iat, inclusion, trust
         issuer = unverified.get("iss")
@@ -549,18 +635,17 @@ class Verifier:
         if key is None:
             run.skip("signature", "the issuer's key was not established")
             return Verdict(False, tuple(run.checks))
-        ok, verified = run.check(
-            "signature",
-            lambda: (
-                jose.verify_compact(
-                    parsed.issuer_jwt,
-                    key,
-                    allowed_algs=ALLOWED_ALGORITHMS,
-                    expected_typ=sd_jwt.SD_JWT_VC_TYP,
-                )[1],
-                "issuer signature",
-            ),
-        )
+
+        # The token decoded in (1) is the one verified: its header and claims were parsed from
+        # the signed bytes and handed to no collaborator (those get kid, iat and iss strings),
+        # so the claims read then are the verified payload.
+        def signature() -> tuple[dict[str, Any], str]:
+            jose.verify_decoded(
+                decoded, key, allowed_algs=ALLOWED_ALGORITHMS, expected_typ=sd_jwt.SD_JWT_VC_TYP
+            )
+            return unverified, "issuer signature"
+
+        ok, verified = run.check("signature", signature)
         if not ok or verified is None:
             return Verdict(False, tuple(run.checks))
         payload: dict[str, Any] = verified
@@ -625,13 +710,13 @@ class Verifier:
             if not isinstance(cnf, dict) or not isinstance(cnf.get("jwk"), dict):
                 raise KeyBindingInvalid("the credential has no cnf.jwk")
             holder = PublicKey.from_jwk(cnf["jwk"])  # weak and invalid keys refused
-            header, _, _, _ = jose.decode_unverified(kb_jwt)
-            if any(name in header for name in EMBEDDED_KEY_HEADERS):
+            decoded = jose.decode_unverified(kb_jwt)
+            if any(name in decoded[0] for name in EMBEDDED_KEY_HEADERS):
                 raise KeyReferenceInvalid("the KB-JWT carries its own key: refused")
-            _, kb = jose.verify_compact(
-                kb_jwt, holder, allowed_algs=ALLOWED_ALGORITHMS, expected_typ=sd_jwt.KB_JWT_TYP
+            _, kb_payload = jose.verify_decoded(
+                decoded, holder, allowed_algs=ALLOWED_ALGORITHMS, expected_typ=sd_jwt.KB_JWT_TYP
             )
-            return kb, "signed by the cnf key"
+            return jose.claims_of(kb_payload), "signed by the cnf key"
 
         ok, kb = run.check("key_binding", bound)
         if not ok or kb is None:

@@ -17,7 +17,6 @@ for anything that compares or caches encoded values, so all of them raise ``Inva
 
 from __future__ import annotations
 
-import base64
 import binascii
 import re
 
@@ -44,14 +43,23 @@ MAX_ENCODED_LENGTH = 4096
 # The multiformats unsigned-varint spec caps varints at 9 bytes (63 bits of payload).
 MAX_VARINT_BYTES = 9
 
-_B64URL_RE = re.compile(r"[A-Za-z0-9_-]*")
+_B64URL_ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+# The 6-bit value of each alphabet byte (other bytes never reach the lookup).
+_B64URL_VALUE = bytes(
+    _B64URL_ALPHABET.index(byte) if byte in _B64URL_ALPHABET else 0 for byte in range(256)
+)
+_UNUSED_BITS = {2: 0b1111, 3: 0b11}
+_TO_STANDARD = bytes.maketrans(b"-_", b"+/")
+_TO_URLSAFE = bytes.maketrans(b"+/", b"-_")
+_PADDING = {0: b"", 2: b"==", 3: b"="}
 _B58_ALPHABET = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 _B58_RE = re.compile(f"[{_B58_ALPHABET}]*")
 
 
 def b64url_encode(data: bytes) -> str:
     """Encode ``data`` as base64url with the padding removed (RFC 7515 §2)."""
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+    # binascii directly: base64.urlsafe_b64encode is this plus two Python-level wrappers.
+    return binascii.b2a_base64(data, newline=False).translate(_TO_URLSAFE).rstrip(b"=").decode()
 
 
 def b64url_decode(text: str) -> bytes:
@@ -62,19 +70,25 @@ def b64url_decode(text: str) -> bytes:
     """
     if not isinstance(text, str):
         raise InvalidEncoding("base64url input must be a string")
-    # fullmatch, not match+$: '$' would accept a trailing newline.
-    if _B64URL_RE.fullmatch(text) is None:
+    # Every JWS segment, disclosure and key coordinate passes through here, so the checks are
+    # C-level string operations rather than a regex and a re-encoding: ASCII first (so that the
+    # byte view below is the text), then deleting the alphabet must leave nothing (this refuses
+    # '=', '+', '/', whitespace and anything else, newlines included).
+    if not text.isascii():
         raise InvalidEncoding("base64url input contains characters outside [A-Za-z0-9_-]")
-    if len(text) % 4 == 1:
+    raw = text.encode("ascii")
+    if raw.translate(None, _B64URL_ALPHABET):
+        raise InvalidEncoding("base64url input contains characters outside [A-Za-z0-9_-]")
+    tail = len(raw) % 4
+    if tail == 1:
         raise InvalidEncoding("base64url input has an impossible length")
-    try:
-        data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-    except (binascii.Error, ValueError) as exc:  # pragma: no cover - excluded by the checks above
-        raise InvalidEncoding("malformed base64url") from exc
-    # Unused low bits of the last character must be zero; re-encoding is the simplest exact check.
-    if b64url_encode(data) != text:
+    # Unused low bits of the last character must be zero (RFC 4648 §3.5): with 2 characters in
+    # the last group its low 4 bits are unused, with 3 its low 2 bits; a full group has none.
+    if tail and _B64URL_VALUE[raw[-1]] & _UNUSED_BITS[tail]:
         raise InvalidEncoding("base64url input has non-zero trailing bits")
-    return data
+    # The input is now exactly alphabet characters of a possible length, which a2b_base64
+    # decodes without skipping or guessing anything.
+    return binascii.a2b_base64(raw.translate(_TO_STANDARD) + _PADDING[tail])
 
 
 def b58_encode(data: bytes) -> str:

@@ -21,6 +21,7 @@ import hashlib
 import hmac
 import json
 import secrets
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -196,6 +197,17 @@ def _check_ed25519(raw: bytes) -> None:
     raise InvalidKey(f"Ed25519 public key refused: {verdict.value.replace('_', ' ')}")
 
 
+# PublicKey.from_jwk keeps the keys it built from string-only JWKs (a holder's cnf key comes back
+# with every presentation; decoding and checking a P-256 point costs more than a signature check
+# of the rest of the token). Only keys that passed every check are kept; PublicKey is immutable.
+_FROM_JWK: dict[tuple[tuple[str, str], ...], PublicKey] = {}
+_FROM_JWK_KEPT = 1024
+_FROM_JWK_LOCK = threading.Lock()
+
+# The signature algorithm object for ES256 verification, built once (it holds no state).
+_ECDSA_SHA256 = ec.ECDSA(hashes.SHA256())
+
+
 @dataclass(frozen=True, slots=True)
 class PublicKey:
     """A validated public key. ``raw`` is the 32-byte Ed25519 encoding or the 65-byte
@@ -260,6 +272,23 @@ class PublicKey:
         32 bytes; private members (``d`` ...) are refused; an ``alg`` member, if present, must be
         one this key may use. Other members (``kid``, ``use`` ...) are ignored (RFC 7517 §4).
         """
+        # A JWK whose members are all strings is looked up by all of its (name, value) pairs:
+        # only a JWK accepted before, member for member, finds the key built from it then.
+        members = tuple(jwk.items()) if type(jwk) is dict else None
+        if members is not None and all(type(value) is str for _, value in members):
+            found = _FROM_JWK.get(members)
+            if found is not None:
+                return found
+            key = cls._from_jwk(jwk)
+            with _FROM_JWK_LOCK:
+                if len(_FROM_JWK) >= _FROM_JWK_KEPT:
+                    del _FROM_JWK[next(iter(_FROM_JWK))]  # the oldest entry
+                _FROM_JWK[members] = key
+            return key
+        return cls._from_jwk(jwk)
+
+    @classmethod
+    def _from_jwk(cls, jwk: Mapping[str, Any]) -> PublicKey:
         key_type = _jwk_key_type(jwk)
         leaked = _PRIVATE_MEMBERS.intersection(jwk)
         if leaked:
@@ -329,7 +358,7 @@ class PublicKey:
                 s = int.from_bytes(signature[32:], "big")
                 if not (0 < r < _P256_N and 0 < s < _P256_N):
                     raise InvalidSignature("ES256 signature component out of range")
-                self._crypto.verify(encode_dss_signature(r, s), message, ec.ECDSA(hashes.SHA256()))
+                self._crypto.verify(encode_dss_signature(r, s), message, _ECDSA_SHA256)
         except _CryptoInvalidSignature:
             raise InvalidSignature("signature does not verify") from None
 

@@ -593,3 +593,36 @@ def test_sd_jwt_vc_legacy_typ_refused() -> None:
     forged = _raw({"iss": "i", "vct": "t"}, [], header={"typ": "vc+sd-jwt"})
     with pytest.raises(WrongTokenType):
         _verify_vc(forged, require_kb=False)
+
+
+# --- the memo of parsed disclosures ---------------------------------------------------------------
+
+
+def test_kept_disclosures_are_still_checked_in_every_presentation() -> None:
+    issued = _issue(holder_key=None)
+    parsed = sd_jwt.parse(issued)
+    for _ in range(2):  # the second time every disclosure comes from the memo
+        result = _verify(issued, require_kb=False)
+        assert result.claims["address"] == {"locality": "Berlin", "country": "DE"}
+    # Processed values are new objects: changing one changes nothing kept.
+    result.claims["address"]["locality"] = "Mallory"
+    result.claims["nationalities"].append("XX")
+    assert _verify(issued, require_kb=False).claims["address"]["locality"] == "Berlin"
+    assert _verify(issued, require_kb=False).claims["nationalities"] == ["DE", "FR", "IT"]
+    # A kept disclosure presented twice is a duplicate; one another credential's payload does not
+    # reference is unreferenced; a kept one under a payload that names it twice is refused too.
+    first = parsed.disclosures[0]
+    with pytest.raises(DuplicateDigest):
+        _verify(issued + first + "~", require_kb=False)
+    with pytest.raises(UnreferencedDisclosure):
+        _verify(_raw({"iss": "x"}, [first]), require_kb=False)
+    digest = Disclosure.parse(first).digest()
+    with pytest.raises(DuplicateDigest):
+        _verify(_raw({"_sd": [digest, digest]}, [first]), require_kb=False)
+
+
+@pytest.mark.parametrize("encoded", ["WyJzYWx0IiwgIm4iLCAxLCAyXQ", "WyJzYWx0IiwgIl9zZCIsIDFd"])
+def test_refused_disclosures_are_refused_every_time(encoded: str) -> None:
+    for _ in range(3):
+        with pytest.raises(InvalidDisclosure):
+            _verify(_raw({"_sd": []}, [encoded]), require_kb=False)

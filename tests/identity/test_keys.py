@@ -9,6 +9,7 @@ from errors import (
     InvalidSignature,
     UnsupportedAlgorithm,
     UnsupportedKeyType,
+    WeakKey,
 )
 from identity.encoding import b64url_encode
 from identity.keys import Algorithm, KeyType, PrivateKey, PublicKey, jwk_thumbprint
@@ -352,3 +353,39 @@ def test_thumbprint_unknown_kty() -> None:
 def test_thumbprint_lone_surrogate() -> None:
     with pytest.raises(InvalidKey):
         jwk_thumbprint({"kty": "oct", "k": "\ud800"})
+
+
+# --- the from_jwk cache ---------------------------------------------------------------------
+
+
+def test_from_jwk_cache_returns_the_validated_key_for_the_same_members() -> None:
+    first = PublicKey.from_jwk(dict(EC_JWK))
+    assert PublicKey.from_jwk(dict(EC_JWK)) is first
+    assert first == EC.public_key
+    # A JWK with the same coordinates but other members is a different lookup, checked anew.
+    with pytest.raises(InvalidKey):
+        PublicKey.from_jwk({**EC_JWK, "d": b64url_encode(EC.private_bytes())})
+    with pytest.raises(UnsupportedAlgorithm):
+        PublicKey.from_jwk({**EC_JWK, "alg": "EdDSA"})
+    with pytest.raises(InvalidKey):
+        PublicKey.from_jwk({**ED.public_key.to_jwk(), "y": EC_JWK["y"]})
+    assert PublicKey.from_jwk({**EC_JWK, "kid": "k1"}) == EC.public_key
+
+
+def test_from_jwk_cache_never_keeps_a_refused_key() -> None:
+    off_curve = _replace(EC_JWK, y=EC_JWK["x"])
+    weak = {"kty": "OKP", "crv": "Ed25519", "x": b64url_encode(bytes([1]) + bytes(31))}
+    for _ in range(3):
+        with pytest.raises(InvalidKey, match="not on the curve"):
+            PublicKey.from_jwk(off_curve)
+        with pytest.raises(WeakKey):
+            PublicKey.from_jwk(weak)
+
+
+def test_from_jwk_cache_is_bounded() -> None:
+    from identity import keys  # the module itself, for its private cache
+
+    for i in range(keys._FROM_JWK_KEPT + 10):
+        PublicKey.from_jwk({**ED_JWK, "kid": f"k{i}"})
+    assert len(keys._FROM_JWK) <= keys._FROM_JWK_KEPT
+    assert PublicKey.from_jwk(dict(ED_JWK)) == ED.public_key

@@ -19,6 +19,7 @@ from credentials.sd_jwt import ALL, SD, Disclosure, issue_sd_jwt_vc, parse, pres
 from credentials.status_list import StatusList, build_status_list_token
 from credentials.vc_jwt import build_vp_jwt
 from credentials.verifier import Verdict, claims_digest, verify_receipt
+from identity.did_webvh import KeyNotValidAt
 from identity.encoding import b64url_encode
 from identity.keys import KeyType, PrivateKey
 from identity.multikey import Multicodec, encode_multikey, multikey_from_public_key
@@ -796,3 +797,73 @@ def test_registry_evidence_must_prove_inclusion(node, issued, holder, monkeypatc
     node.verification.clear_caches()  # the bad evidence above was remembered with its key
     failed = _failed(_verify(node, _show(node, issued.credential, holder)))
     assert failed == {"registry_inclusion": "registry_evidence_missing"}
+
+
+# --- what the verifier keeps between presentations never turns a failure into a pass -------------
+
+
+def test_a_kept_status_list_is_checked_again_for_time_anchor_and_key(node, issued, holder):
+    from dataclasses import replace
+
+    uri = _status_of(issued.credential)["status_list"]["uri"]
+    row = node.issuance.status.current(uri)
+    _serve(node, {uri: row.token})
+    shown = _show(node, issued.credential, holder)
+    service = node.verification
+    assert _verify(node, shown).valid  # the list is verified and kept
+    assert _verify(node, shown).valid  # and served from what was kept
+
+    # exp is checked on every use, against this presentation's time.
+    _, payload, _, _ = decode_unverified(row.token)
+    exp = json.loads(payload)["exp"]
+    later = replace(service.policy(NONCE, _aud(node)), now=exp + 3600)
+    assert _failed(service.verify(shown, later))["status_list"] == "token_expired"
+
+    # The registry anchor is compared on every use: a list served beside the anchored one is a
+    # split view even though the anchored one was kept.
+    key, kid = _signing(node, "issuing-p256")
+    other = build_status_list_token(
+        StatusList(131_072, bits=2),
+        key,
+        sub=uri,
+        iat=node.unix_now(),
+        header={"kid": kid},
+        claims={"iss": node.institution.did},
+    )
+    _serve(node, {uri: other})
+    assert _failed(_verify(node, shown))["status_anchor"] == "status_list_split_view"
+
+    # The key is asked for on every use: a refused key fails the list even when it was kept.
+    _serve(node, {uri: row.token})
+    real_key_at = service.verifier.key_at
+
+    def key_at(kid: str, at: float):
+        if kid.endswith(multikey_from_public_key(key.public_key)):
+            raise KeyNotValidAt("refused for the test")
+        return real_key_at(kid, at)
+
+    checking = replace(service.verifier, key_at=key_at)
+    verdict = checking.verify_sd_jwt_vc(shown, service.policy(NONCE, _aud(node)))
+    assert _failed(verdict) == {"status_list": "key_not_valid_at", "status": "not_checked"}
+    assert _verify(node, shown).valid
+
+
+def test_kept_inclusion_evidence_vouches_for_no_other(node, issued, holder, monkeypatch):
+    from dataclasses import replace
+
+    shown = _show(node, issued.credential, holder)
+    assert _verify(node, shown).valid  # the inclusion proof is checked and kept
+    real = node.verification._evidence
+    for change in (
+        {"root": bytes(32)},
+        {"index": 0},
+        {"proof": ()},
+        {"entry": b"{}"},
+    ):
+        monkeypatch.setattr(
+            node.verification, "_evidence", lambda did, at, c=change: replace(real(did, at), **c)
+        )
+        failed = _failed(_verify(node, shown))
+        assert set(failed) == {"registry_inclusion"}, (change, failed)
+    monkeypatch.setattr(node.verification, "_evidence", real)
+    assert _verify(node, shown).valid
