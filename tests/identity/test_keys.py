@@ -352,3 +352,15 @@ def test_thumbprint_unknown_kty() -> None:
 def test_thumbprint_lone_surrogate() -> None:
     with pytest.raises(InvalidKey):
         jwk_thumbprint({"kty": "oct", "k": "\ud800"})
+
+
+@pytest.mark.parametrize(
+    "der",
+    [b"", b"\x30\x06\x02\x01\x01\x02\x01", b"\x31\x06\x02\x01\x01\x02\x01\x01", b"\x30" * 10],
+)
+def test_malformed_der_is_not_sliced(der: bytes) -> None:
+    # Anything that is not a well-formed DER signature goes to the full decoder, which raises.
+    from identity.keys import _jose_es256
+
+    with pytest.raises(ValueError):
+        _jose_es256(der)
