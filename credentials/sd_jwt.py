@@ -327,10 +327,23 @@ def _prefix_matches(path: tuple[Any, ...], prefix: tuple[Any, ...]) -> bool:
     return all((p is None and isinstance(q, int)) or p == q for p, q in pairs)
 
 
+# Names refused as plain or hidden claim names inside nested objects (at the top level, a
+# disclosed ``_sd_alg`` stays legal, as before: only a plain one is refused, by ``_issue``).
+_NESTED_RESERVED: Final = _RESERVED_NAMES | {"_sd_alg"}
+_NOTHING: Final[frozenset[str]] = frozenset()
+_VC_TOP_BLOCKED: Final = _RESERVED_NAMES | NEVER_DISCLOSABLE_VC_CLAIMS
+
+
 class _Issuer:
     """One issuance: walks the claims once, checking names and writing each disclosure (JSON,
     base64url, digest) exactly once. Salts, decoys and decoy positions come from blocks of
-    ``randbytes`` output that no other issuance sees; no byte is used twice."""
+    ``randbytes`` output that no other issuance sees; no byte is used twice.
+
+    The checks cost next to nothing on the common path: a claim name is checked with one set
+    lookup (``_RESERVED_NAMES``, or those plus the protected names for a hidden top-level claim),
+    and a name that appears both hidden and plain is caught by one lookup in the other kind's
+    names. Keys that are not exactly ``str`` or ``SD`` go through ``_check_key``, the general
+    path."""
 
     def __init__(
         self,
@@ -346,8 +359,17 @@ class _Issuer:
         self.decoys = decoys
         self.salt_source = salt_source
         self.protected = protected  # top-level claims that must not be selectively disclosable
+        # Hidden top-level names that need a closer look (reserved or protected).
+        self.top_blocked = (
+            _VC_TOP_BLOCKED
+            if protected is NEVER_DISCLOSABLE_VC_CLAIMS
+            else _RESERVED_NAMES | protected
+        )
         self.disclosures: list[bytes] = []  # base64url, in the order they were made
         self.top_hidden: set[str] = set()  # names of the selectively disclosable top-level claims
+        # Whether a disclosure was made inside one of the ``protected`` top-level claims (the
+        # caller refuses the credential; see ``issue_sd_jwt_vc``).
+        self.protected_marked = False
         self.block = b""
         self.used = 0
 
@@ -371,9 +393,12 @@ class _Issuer:
             if value < limit:
                 return value % n
 
-    def given_salt(self) -> str:
-        """The next salt from ``salt_source``, as a JSON string."""
-        given = self.salt_source() if self.salt_source is not None else None
+    def salt(self) -> str:
+        """The next salt as a JSON string: 128 bits from ``randbytes`` in base64url (no escapes
+        needed), or the next string from ``salt_source``."""
+        if self.salt_source is None:
+            return f'"{_b64(self.random(SALT_BYTES)).decode("ascii")}"'
+        given = self.salt_source()
         if not isinstance(given, str) or not given:
             raise InvalidInput("salt_source must return non-empty strings")
         return _quote(given)
@@ -387,10 +412,7 @@ class _Issuer:
 
     def disclose(self, name: str | None, value: Any) -> str:
         # The salt is drawn before the value's own disclosures (the order salt_source sees).
-        if self.salt_source is None:
-            salt = f'"{_b64(self.random(SALT_BYTES)).decode("ascii")}"'  # base64url: no escapes
-        else:
-            salt = self.given_salt()
+        salt = self.salt()
         if type(value) not in _SCALARS:
             value = self.encode(value)
         encoded = _disclosure_b64(salt, name, value)
@@ -413,31 +435,66 @@ class _Issuer:
             return self.encode_array(node)
         return node
 
+    def _check_key(self, key: Any, top: bool) -> tuple[str, bool]:
+        """``(name, hidden)`` of a key that is not exactly ``str`` or ``SD`` of a ``str`` (a
+        subclass, or a name that is no string), with every check on it but duplicates."""
+        is_sd = isinstance(key, SD)
+        name = key.value if is_sd else key
+        if not isinstance(name, str):
+            raise InvalidInput(f"claim names must be strings, not {name!r}")
+        if is_sd and top and name in self.protected:
+            raise InvalidCredential(f"SD-JWT VC claim {name!r} must not be selectively disclosable")
+        if name in _RESERVED_NAMES or (name == "_sd_alg" and not top):
+            raise InvalidInput(f"{name!r} is a reserved claim name")
+        return name, is_sd
+
     def encode_object(self, node: Mapping[Any, Any], top: bool) -> dict[str, Any]:
         plain: dict[str, Any] = {}
         digests: list[str] = []
         hidden: set[str] = set()
+        plain_blocked = _RESERVED_NAMES if top else _NESTED_RESERVED
+        hidden_blocked = self.top_blocked if top else _NESTED_RESERVED
+        protected = self.protected if top else _NOTHING
+        # A dict cannot hold one str name twice; any other Mapping is checked for it.
+        plain_twice = type(node) is not dict
+        disclosures = self.disclosures
         for key, value in node.items():
-            if type(key) is str:
-                name, is_sd = key, False
+            kind = type(key)
+            if kind is str:
+                if key in plain_blocked:
+                    raise InvalidInput(f"{key!r} is a reserved claim name")
+                if key in hidden or (plain_twice and key in plain):
+                    raise InvalidInput(f"claim {key!r} appears twice")
+                if type(value) in _SCALARS:
+                    plain[key] = value
+                elif key in protected:
+                    # Nothing under a protected claim may be hidden. Every marker under it
+                    # makes a disclosure (or raises), so the count of disclosures tells.
+                    made = len(disclosures)
+                    plain[key] = self.encode(value)
+                    if len(disclosures) != made:
+                        self.protected_marked = True
+                else:
+                    plain[key] = self.encode(value)
+                continue
+            if kind is SD and type(key.value) is str:
+                name = key.value
+                if name in hidden_blocked:
+                    self._check_key(key, top)  # raises the error the general path raises
             else:
-                is_sd = isinstance(key, SD)
-                name = key.value if is_sd else key
-                if not isinstance(name, str):
-                    raise InvalidInput(f"claim names must be strings, not {name!r}")
-                if is_sd and top and name in self.protected:
-                    raise InvalidCredential(
-                        f"SD-JWT VC claim {name!r} must not be selectively disclosable"
-                    )
-            if name in _RESERVED_NAMES or (name == "_sd_alg" and not top):
-                raise InvalidInput(f"{name!r} is a reserved claim name")
+                name, is_sd = self._check_key(key, top)
+                if not is_sd:
+                    if name in plain or name in hidden:
+                        raise InvalidInput(f"claim {name!r} appears twice")
+                    made = len(disclosures)
+                    plain[name] = self.encode(value)
+                    if name in protected and len(disclosures) != made:
+                        self.protected_marked = True
+                    continue
             if name in plain or name in hidden:
                 raise InvalidInput(f"claim {name!r} appears twice")
-            if is_sd:
-                hidden.add(name)
-                digests.append(self.disclose(name, value))
-            else:
-                plain[name] = self.encode(value)
+            hidden.add(name)
+            digests.append(self.disclose(name, value))
         if top:
             self.top_hidden = hidden
         if digests:
@@ -503,6 +560,9 @@ def _issue(
         raise InvalidInput("SD-JWT claims must be an object")
     issuer = _Issuer(randbytes, decoys, salt_source, protected)
     payload = issuer.encode(claims, top=True)
+    if issuer.protected_marked:
+        # issue_sd_jwt_vc reports which claim (``_refuse_hidden_under_protected``).
+        raise InvalidCredential("SD-JWT VC claims in NEVER_DISCLOSABLE_VC_CLAIMS hide nothing")
     if "cnf" in payload or "cnf" in issuer.top_hidden:
         if holder_key is not None:
             raise InvalidInput("give either a cnf claim or holder_key, not both")
@@ -511,7 +571,7 @@ def _issue(
     if "_sd_alg" in payload:
         raise InvalidInput("_sd_alg is set by issue()")
     payload["_sd_alg"] = DEFAULT_HASH
-    token = jose.sign_compact(dict(header or {}), payload, issuer_key)
+    token = jose.sign_compact(header or {}, payload, issuer_key)
     if not issuer.disclosures:
         return token + "~"
     return f"{token}~{b'~'.join(issuer.disclosures).decode('ascii')}~"
@@ -532,27 +592,38 @@ def issue_sd_jwt_vc(
     of ``NEVER_DISCLOSABLE_VC_CLAIMS`` (nor anything under them) may be marked disclosable."""
     if sd_paths is not None:
         claims = mark_paths(claims, sd_paths)
-    # Nothing under these claims may be hidden; the claims themselves, if marked, are refused by
-    # the issuer's walk over the claims (``protected``).
+    try:
+        for required in ("vct", "iss"):
+            if not isinstance(claims.get(required), str) or not claims[required]:
+                raise InvalidCredential(f"SD-JWT VC requires a {required!r} string", field=required)
+        fields = dict(header or {})
+        if fields.setdefault("typ", SD_JWT_VC_TYP) != SD_JWT_VC_TYP:
+            raise InvalidCredential(f"SD-JWT VC typ must be {SD_JWT_VC_TYP!r}")
+        # The walk over the claims refuses the protected claims themselves when marked, and
+        # notes any disclosure made under them (refused in _issue).
+        return _issue(
+            claims,
+            issuer_key,
+            fields,
+            holder_key,
+            randbytes,
+            decoys,
+            salt_source,
+            NEVER_DISCLOSABLE_VC_CLAIMS,
+        )
+    except Exception:
+        # Whatever was refused, a marker under a never-disclosable claim is reported first, as
+        # it always has been: the scan over those claims costs a walk, so it is made only here,
+        # once the input is known to be refused.
+        _refuse_hidden_under_protected(claims)
+        raise
+
+
+def _refuse_hidden_under_protected(claims: Mapping[Any, Any]) -> None:
+    # Nothing under these claims may be hidden (SD-JWT VC §3.2.2).
     for name in NEVER_DISCLOSABLE_VC_CLAIMS:
         if name in claims and _has_marker(claims[name]):
             raise InvalidCredential(f"SD-JWT VC claim {name!r} must not be selectively disclosable")
-    for required in ("vct", "iss"):
-        if not isinstance(claims.get(required), str) or not claims[required]:
-            raise InvalidCredential(f"SD-JWT VC requires a {required!r} string", field=required)
-    fields = dict(header or {})
-    if fields.setdefault("typ", SD_JWT_VC_TYP) != SD_JWT_VC_TYP:
-        raise InvalidCredential(f"SD-JWT VC typ must be {SD_JWT_VC_TYP!r}")
-    return _issue(
-        claims,
-        issuer_key,
-        fields,
-        holder_key,
-        randbytes,
-        decoys,
-        salt_source,
-        NEVER_DISCLOSABLE_VC_CLAIMS,
-    )
 
 
 def _has_marker(node: Any) -> bool:
