@@ -28,7 +28,7 @@ from credentials.errors import (
 )
 from credentials.sd_jwt import SD, Disclosure
 from errors import InvalidInput, InvalidSignature, UnsupportedAlgorithm, WeakKey
-from identity.encoding import b64url_encode
+from identity.encoding import b64url_decode, b64url_encode
 from identity.keys import KeyType, PrivateKey, PublicKey
 
 ISSUER = PrivateKey.from_private_bytes(KeyType.P256, bytes(31) + b"\x05")
@@ -657,3 +657,25 @@ def test_sd_jwt_vc_legacy_typ_refused() -> None:
     forged = _raw({"iss": "i", "vct": "t"}, [], header={"typ": "vc+sd-jwt"})
     with pytest.raises(WrongTokenType):
         _verify_vc(forged, require_kb=False)
+
+
+def test_payload_faults_are_reported_after_key_and_header_faults() -> None:
+    # issue() writes the payload JSON itself, before signing; a fault in the key or header is
+    # still the one reported, as when the signer serialised the payload.
+    claims = {"x": float("nan"), SD("a"): 1}
+    with pytest.raises(UnsupportedAlgorithm):
+        sd_jwt.issue(claims, ISSUER, header={"alg": "EdDSA"})
+    with pytest.raises(MalformedToken, match="JWS payload"):
+        sd_jwt.issue(claims, ISSUER)
+
+
+@pytest.mark.parametrize("holder", [True, False])
+@pytest.mark.parametrize("claims", [{}, {SD("a"): 1}, {"a": {SD("b"): [SD(2)]}, SD("c"): "é"}])
+def test_payload_is_what_the_json_encoder_writes(holder: bool, claims: dict[Any, Any]) -> None:
+    issued = sd_jwt.issue(
+        claims, ISSUER, holder_key=HOLDER.public_key if holder else None, decoys=(0, 3)
+    )
+    body = b64url_decode(issued.split("~")[0].split(".")[1])
+    parsed = json.loads(body)
+    assert list(parsed)[-1] == "_sd_alg"
+    assert body == json.dumps(parsed, separators=(",", ":"), ensure_ascii=False).encode()
