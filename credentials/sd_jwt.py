@@ -153,7 +153,7 @@ def _b64(data: bytes) -> bytes:
 _b2a: Final = binascii.b2a_base64
 _ZERO: Final = b"\x00"
 _ZERO2: Final = b"\x00\x00"
-_SALT_BATCH: Final = 8  # salts made at once
+_SALT_BATCH: Final = 16  # salts made at once (256 bytes: half a _RANDOM_BLOCK)
 _SALT_STARTS: Final = range(0, SALT_BYTES * _SALT_BATCH, SALT_BYTES)
 _SALT_TEXT_STARTS: Final = range(0, 24 * _SALT_BATCH, 24)
 

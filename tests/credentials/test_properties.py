@@ -230,7 +230,7 @@ def test_digests_encoded_together_are_each_digests_base64url(digests: list[bytes
 @settings(deadline=None)
 @given(st.integers(min_value=1, max_value=70))
 def test_salts_are_the_base64url_of_fresh_16_byte_draws(count: int) -> None:
-    # Salts are made eight at a time; each must be the base64url of its own 16 bytes, and no
+    # Salts are made sixteen at a time; each must be the base64url of its own 16 bytes, and no
     # byte of randomness may serve twice.
     import secrets
 
