@@ -126,3 +126,20 @@ def dumps(value: Any, *, error: type[Error], what: str) -> bytes:
         return _COMPACT(value).encode("utf-8")
     except (TypeError, ValueError, RecursionError, UnicodeEncodeError) as exc:
         raise error(f"{what} cannot be serialised as JSON: {exc}") from exc
+
+
+def dumps_object(
+    value: dict[str, Any], more: str, *, error: type[Error], what: str
+) -> bytes:
+    """``dumps`` of the object ``value`` with more members after its own: ``more`` is their
+    compact JSON text (``"a":1,"b":[2]``), which must be valid JSON members with names not in
+    ``value``. The bytes are what ``dumps`` writes for the object holding both, in that order;
+    the caller writes ``more`` itself when it knows its values need no escaping (a list of
+    base64url digests costs the encoder about 15 times what a join does)."""
+    try:
+        text = _COMPACT(value)
+        if more:
+            text = f"{text[:-1]},{more}}}" if value else f"{{{more}}}"
+        return text.encode("utf-8")
+    except (TypeError, ValueError, RecursionError, UnicodeEncodeError) as exc:
+        raise error(f"{what} cannot be serialised as JSON: {exc}") from exc

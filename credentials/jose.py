@@ -85,18 +85,9 @@ def sign_compact(
     """
     if not isinstance(key, PrivateKey):
         raise InvalidInput("the signing key must be a PrivateKey")
-    fields = dict(header)
-    alg = fields.pop("alg", None)
-    if alg is None:
-        alg = default_algorithm(key)
-    elif alg not in key.algorithms:
-        raise UnsupportedAlgorithm(f"alg {alg!r} cannot be used with a {key.key_type} key")
-    if "crit" in fields or fields.get("b64", True) is not True:
-        raise UnsupportedCriticalHeader("crit and b64 are not supported")
-    protected = {"alg": str(alg), **fields}
-    encoded_header = _encoded_header(protected)
+    encoded_header = _protected_header(header, key)
     if isinstance(payload, bytes | bytearray):
-        body = bytes(payload)
+        body = payload if type(payload) is bytes else bytes(payload)
     else:
         body = _json.dumps(
             payload if type(payload) is dict else dict(payload),
@@ -111,30 +102,43 @@ def sign_compact(
 
 
 # An issuer signs many tokens under one header ({alg, kid, typ}): its encoding is kept, keyed by
-# its exact (name, value) pairs, for headers whose names and values are all plain strings.
-_HEADERS: dict[tuple[tuple[str, str], ...], bytes] = {}
+# the key type and the header's exact (name, value) pairs, for headers whose names and values are
+# all plain strings. A header is only kept once it has passed the checks for that key type, which
+# depend on nothing else.
+_HEADERS: dict[tuple[KeyType, tuple[tuple[str, str], ...]], bytes] = {}
 _HEADERS_KEPT = 256
 
 
-def _encoded_header(protected: dict[str, Any]) -> bytes:
-    """base64url(compact JSON) of a JWS protected header."""
+def _protected_header(header: Mapping[str, Any], key: PrivateKey) -> bytes:
+    """base64url(compact JSON) of the protected header for signing with ``key``: ``alg`` first
+    (from ``header``, where it must fit the key, else ``default_algorithm``); ``crit`` and
+    ``b64: false`` refused."""
     try:
-        pairs = tuple(protected.items())
-        found = _HEADERS.get(pairs)
-    except TypeError:  # an unhashable value (a jwk object): not kept
-        pairs, found = None, None
+        cache_key = (key.key_type, tuple(header.items()))
+        found = _HEADERS.get(cache_key)
+    except (TypeError, AttributeError):  # an unhashable value (a jwk object): not kept
+        cache_key, found = None, None
     if found is not None:
         return found
+    fields = dict(header)
+    alg = fields.pop("alg", None)
+    if alg is None:
+        alg = default_algorithm(key)
+    elif alg not in key.algorithms:
+        raise UnsupportedAlgorithm(f"alg {alg!r} cannot be used with a {key.key_type} key")
+    if "crit" in fields or fields.get("b64", True) is not True:
+        raise UnsupportedCriticalHeader("crit and b64 are not supported")
+    protected = {"alg": str(alg), **fields}
     encoded = _json.dumps(protected, error=MalformedToken, what="JWS header")
     if len(encoded) > MAX_HEADER_BYTES:
         raise MalformedToken("JWS header or payload is over the size limit")
     found = _b64(encoded)
     if (
-        pairs is not None
+        cache_key is not None
         and len(_HEADERS) < _HEADERS_KEPT
-        and all(type(name) is str and type(value) is str for name, value in pairs)
+        and all(type(name) is str and type(value) is str for name, value in cache_key[1])
     ):
-        _HEADERS[pairs] = found
+        _HEADERS[cache_key] = found
     return found
 
 

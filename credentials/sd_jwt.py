@@ -139,6 +139,8 @@ def _hash(alg: str, data: str) -> str:
 
 _quote: Final = json.encoder.encode_basestring  # a JSON string, non-ASCII kept (as json.dumps)
 _DISCLOSURE_JSON: Final = json.JSONEncoder(ensure_ascii=False, allow_nan=False).encode
+_COMPACT_JSON: Final = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+_DIGESTS_JOIN: Final = '","'.join
 _URLSAFE: Final = bytes.maketrans(b"+/", b"-_")
 _SCALARS: Final = frozenset({str, int, bool, float, type(None)})
 _sha256: Final = hashlib.sha256
@@ -147,6 +149,27 @@ _sha256: Final = hashlib.sha256
 def _b64(data: bytes) -> bytes:
     """``b64url_encode`` as ASCII bytes."""
     return binascii.b2a_base64(data, newline=False).translate(_URLSAFE).rstrip(b"=")
+
+
+_b2a: Final = binascii.b2a_base64
+_ZERO: Final = b"\x00"
+_ZERO2: Final = b"\x00\x00"
+_SALT_BATCH: Final = 16  # salts made at once (256 bytes: half a _RANDOM_BLOCK)
+_SALT_STARTS: Final = range(0, SALT_BYTES * _SALT_BATCH, SALT_BYTES)
+_SALT_TEXT_STARTS: Final = range(0, 24 * _SALT_BATCH, 24)
+
+
+def _b64_text(data: bytes) -> str:
+    """base64url of ``data``, with its padding (if any) kept, as text."""
+    return _b2a(data, newline=False).translate(_URLSAFE).decode("ascii")
+
+
+def _digests_b64(digests: list[bytes]) -> list[str]:
+    """The base64url of each of these 32-byte digests, in one encoder call: each digest and one
+    zero byte make a 33-byte group, which encodes to 44 characters; the first 43 are exactly the
+    digest's own base64url (its last 4 bits are followed by zero bits, as with padding)."""
+    text = _b64_text(_ZERO.join(digests) + _ZERO)
+    return [text[i : i + 43] for i in range(0, 44 * len(digests), 44)]
 
 
 def _json_value(value: Any) -> str:
@@ -328,10 +351,23 @@ def _prefix_matches(path: tuple[Any, ...], prefix: tuple[Any, ...]) -> bool:
     return all((p is None and isinstance(q, int)) or p == q for p, q in pairs)
 
 
+# Names refused as plain or hidden claim names inside nested objects (at the top level, a
+# disclosed ``_sd_alg`` stays legal, as before: only a plain one is refused, by ``_issue``).
+_NESTED_RESERVED: Final = _RESERVED_NAMES | {"_sd_alg"}
+_NOTHING: Final[frozenset[str]] = frozenset()
+_VC_TOP_BLOCKED: Final = _RESERVED_NAMES | NEVER_DISCLOSABLE_VC_CLAIMS
+
+
 class _Issuer:
     """One issuance: walks the claims once, checking names and writing each disclosure (JSON,
     base64url, digest) exactly once. Salts, decoys and decoy positions come from blocks of
-    ``randbytes`` output that no other issuance sees; no byte is used twice."""
+    ``randbytes`` output that no other issuance sees; no byte is used twice.
+
+    The checks cost next to nothing on the common path: a claim name is checked with one set
+    lookup (``_RESERVED_NAMES``, or those plus the protected names for a hidden top-level claim),
+    and a name that appears both hidden and plain is caught by one lookup in the other kind's
+    names. Keys that are not exactly ``str`` or ``SD`` go through ``_check_key``, the general
+    path."""
 
     def __init__(
         self,
@@ -347,10 +383,21 @@ class _Issuer:
         self.decoys = decoys
         self.salt_source = salt_source
         self.protected = protected  # top-level claims that must not be selectively disclosable
+        # Hidden top-level names that need a closer look (reserved or protected).
+        self.top_blocked = (
+            _VC_TOP_BLOCKED
+            if protected is NEVER_DISCLOSABLE_VC_CLAIMS
+            else _RESERVED_NAMES | protected
+        )
         self.disclosures: list[bytes] = []  # base64url, in the order they were made
         self.top_hidden: set[str] = set()  # names of the selectively disclosable top-level claims
+        self.top_digests: list[str] = []  # the top-level _sd array, decoys included, sorted
+        # Whether a disclosure was made inside one of the ``protected`` top-level claims (the
+        # caller refuses the credential; see ``issue_sd_jwt_vc``).
+        self.protected_marked = False
         self.block = b""
         self.used = 0
+        self.salts: list[str] = []  # made ahead (``more_salts``), each used once
 
     def random(self, n: int) -> bytes:
         start = self.used
@@ -372,6 +419,18 @@ class _Issuer:
             if value < limit:
                 return value % n
 
+    def more_salts(self) -> str:
+        """Refill ``self.salts`` (in place: callers hold it) and return one salt as a JSON
+        string: each is the base64url of 16 fresh bytes (128 bits, RFC 9901 §9.3), needing no
+        escapes. They are encoded together, in one call, as 18-byte groups of the 16 bytes and
+        two zeros: a group's first 22 characters are exactly the base64url of its 16 bytes
+        (whose last 4 bits are followed by zero bits, as with padding)."""
+        raw = self.random(SALT_BYTES * _SALT_BATCH)
+        groups = _ZERO2.join([raw[i : i + SALT_BYTES] for i in _SALT_STARTS]) + _ZERO2
+        text = _b64_text(groups)
+        self.salts.extend([f'"{text[i : i + 22]}"' for i in _SALT_TEXT_STARTS])
+        return self.salts.pop()
+
     def given_salt(self) -> str:
         """The next salt from ``salt_source``, as a JSON string."""
         given = self.salt_source() if self.salt_source is not None else None
@@ -379,24 +438,41 @@ class _Issuer:
             raise InvalidInput("salt_source must return non-empty strings")
         return _quote(given)
 
-    def decoy_digests(self) -> list[str]:
+    def decoy_digests(self) -> list[bytes]:
         low, high = self.decoys
         count = low + (self.randbelow(high - low + 1) if high > low else 0)
         # RFC 9901 §4.2.5: a decoy is the digest of a random value, indistinguishable from a real
         # one (SHA-256 over 32 fresh random bytes).
-        return [_b64(_sha256(self.random(32)).digest()).decode("ascii") for _ in range(count)]
+        raw = self.random(32 * count)
+        return [_sha256(raw[i : i + 32]).digest() for i in range(0, 32 * count, 32)]
 
-    def disclose(self, name: str | None, value: Any) -> str:
+    def disclose(self, name: str | None, value: Any) -> bytes:
+        """Write one disclosure; returns its SHA-256 digest (RFC 9901 §4.2.3), not yet encoded."""
         # The salt is drawn before the value's own disclosures (the order salt_source sees).
-        if self.salt_source is None:
-            salt = f'"{_b64(self.random(SALT_BYTES)).decode("ascii")}"'  # base64url: no escapes
-        else:
+        if self.salt_source is not None:
             salt = self.given_salt()
-        if type(value) not in _SCALARS:
-            value = self.encode(value)
-        encoded = _disclosure_b64(salt, name, value)
+        else:
+            salts = self.salts
+            salt = salts.pop() if salts else self.more_salts()
+        if type(value) is str:
+            value_json = _quote(value)
+        else:
+            if type(value) not in _SCALARS:
+                value = self.encode(value)
+            value_json = None
+        try:
+            if value_json is None:
+                value_json = _json_value(value)
+            if name is None:
+                text = f"[{salt}, {value_json}]"
+            else:
+                text = f"[{salt}, {_quote(name)}, {value_json}]"
+            # The same as _b64 (inline: this runs for every disclosure).
+            encoded = _b2a(text.encode("utf-8"), newline=False).translate(_URLSAFE).rstrip(b"=")
+        except (TypeError, ValueError, RecursionError) as exc:  # lone surrogates, NaN ...
+            raise InvalidInput(f"disclosure cannot be serialised as JSON: {exc}") from exc
         self.disclosures.append(encoded)
-        return _b64(_sha256(encoded).digest()).decode("ascii")  # RFC 9901 §4.2.3
+        return _sha256(encoded).digest()
 
     def encode(self, node: Any, top: bool = False) -> Any:
         kind = type(node)
@@ -414,38 +490,90 @@ class _Issuer:
             return self.encode_array(node)
         return node
 
+    def _check_key(self, key: Any, top: bool) -> tuple[str, bool]:
+        """``(name, hidden)`` of a key that is not exactly ``str`` or ``SD`` of a ``str`` (a
+        subclass, or a name that is no string), with every check on it but duplicates."""
+        is_sd = isinstance(key, SD)
+        name = key.value if is_sd else key
+        if not isinstance(name, str):
+            raise InvalidInput(f"claim names must be strings, not {name!r}")
+        if is_sd and top and name in self.protected:
+            raise InvalidCredential(f"SD-JWT VC claim {name!r} must not be selectively disclosable")
+        if name in _RESERVED_NAMES or (name == "_sd_alg" and not top):
+            raise InvalidInput(f"{name!r} is a reserved claim name")
+        return name, is_sd
+
     def encode_object(self, node: Mapping[Any, Any], top: bool) -> dict[str, Any]:
         plain: dict[str, Any] = {}
-        digests: list[str] = []
+        digests: list[Any] = []  # raw digests, then their base64url
         hidden: set[str] = set()
+        plain_blocked = _RESERVED_NAMES if top else _NESTED_RESERVED
+        hidden_blocked = self.top_blocked if top else _NESTED_RESERVED
+        protected = self.protected if top else _NOTHING
+        # A dict cannot hold one str name twice; any other Mapping is checked for it.
+        plain_twice = type(node) is not dict
+        disclosures = self.disclosures
+        salts = self.salts
         for key, value in node.items():
-            if type(key) is str:
-                name, is_sd = key, False
+            kind = type(key)
+            if kind is str:
+                if key in plain_blocked:
+                    raise InvalidInput(f"{key!r} is a reserved claim name")
+                if key in hidden or (plain_twice and key in plain):
+                    raise InvalidInput(f"claim {key!r} appears twice")
+                if type(value) in _SCALARS:
+                    plain[key] = value
+                elif key in protected:
+                    # Nothing under a protected claim may be hidden. Every marker under it
+                    # makes a disclosure (or raises), so the count of disclosures tells.
+                    made = len(disclosures)
+                    plain[key] = self.encode(value)
+                    if len(disclosures) != made:
+                        self.protected_marked = True
+                else:
+                    plain[key] = self.encode(value)
+                continue
+            if kind is SD and type(key.value) is str:
+                name = key.value
+                if name in hidden_blocked:
+                    self._check_key(key, top)  # raises the error the general path raises
             else:
-                is_sd = isinstance(key, SD)
-                name = key.value if is_sd else key
-                if not isinstance(name, str):
-                    raise InvalidInput(f"claim names must be strings, not {name!r}")
-                if is_sd and top and name in self.protected:
-                    raise InvalidCredential(
-                        f"SD-JWT VC claim {name!r} must not be selectively disclosable"
-                    )
-            if name in _RESERVED_NAMES or (name == "_sd_alg" and not top):
-                raise InvalidInput(f"{name!r} is a reserved claim name")
+                name, is_sd = self._check_key(key, top)
+                if not is_sd:
+                    if name in plain or name in hidden:
+                        raise InvalidInput(f"claim {name!r} appears twice")
+                    made = len(disclosures)
+                    plain[name] = self.encode(value)
+                    if name in protected and len(disclosures) != made:
+                        self.protected_marked = True
+                    continue
             if name in plain or name in hidden:
                 raise InvalidInput(f"claim {name!r} appears twice")
-            if is_sd:
-                hidden.add(name)
-                digests.append(self.disclose(name, value))
+            hidden.add(name)
+            if type(value) is str and salts:
+                # disclose(), inline for its commonest case (a string value, a salt made ahead;
+                # salts stays empty when salt_source is given).
+                text = f"[{salts.pop()}, {_quote(name)}, {_quote(value)}]"
+                try:
+                    encoded = _b2a(text.encode("utf-8"), newline=False)
+                except UnicodeEncodeError as exc:  # a lone surrogate
+                    raise InvalidInput(f"disclosure cannot be serialised as JSON: {exc}") from exc
+                encoded = encoded.translate(_URLSAFE).rstrip(b"=")
+                disclosures.append(encoded)
+                digests.append(_sha256(encoded).digest())
             else:
-                plain[name] = self.encode(value)
-        if top:
-            self.top_hidden = hidden
+                digests.append(self.disclose(name, value))
         if digests:
-            # RFC 9901 §4.2.4.1: hide the original order, here by sorting.
             digests += self.decoy_digests()
+            digests = _digests_b64(digests)
+            # RFC 9901 §4.2.4.1: hide the original order, here by sorting.
             digests.sort()
-            plain["_sd"] = digests
+            if not top:
+                plain["_sd"] = digests
+        if top:
+            # The top-level _sd is written into the payload JSON by _issue, after the claims.
+            self.top_hidden = hidden
+            self.top_digests = digests
         return plain
 
     def encode_array(self, node: list[Any] | tuple[Any, ...]) -> list[Any]:
@@ -454,11 +582,12 @@ class _Issuer:
         for item in node:
             if isinstance(item, SD):
                 hidden = True
-                items.append({"...": self.disclose(None, item.value)})
+                digest = _b64(self.disclose(None, item.value)).decode("ascii")
+                items.append({"...": digest})
             else:
                 items.append(self.encode(item))
         if hidden:
-            for decoy in self.decoy_digests():
+            for decoy in _digests_b64(self.decoy_digests()):
                 items.insert(self.randbelow(len(items) + 1), {"...": decoy})
         return items
 
@@ -504,15 +633,30 @@ def _issue(
         raise InvalidInput("SD-JWT claims must be an object")
     issuer = _Issuer(randbytes, decoys, salt_source, protected)
     payload = issuer.encode(claims, top=True)
+    if issuer.protected_marked:
+        # issue_sd_jwt_vc reports which claim (``_refuse_hidden_under_protected``).
+        raise InvalidCredential("SD-JWT VC claims in NEVER_DISCLOSABLE_VC_CLAIMS hide nothing")
+    # The payload is the claims, then _sd, cnf and _sd_alg: these three are written here as JSON
+    # members. _sd holds base64url digests only, so they are joined as they are (nothing to
+    # escape); the encoder would cost about 15 times as much for them.
+    members = [f'"_sd":["{_DIGESTS_JOIN(issuer.top_digests)}"]'] if issuer.top_digests else []
     if "cnf" in payload or "cnf" in issuer.top_hidden:
         if holder_key is not None:
             raise InvalidInput("give either a cnf claim or holder_key, not both")
     elif holder_key is not None:
-        payload["cnf"] = {"jwk": holder_key.to_jwk()}
+        members.append(f'"cnf":{_COMPACT_JSON({"jwk": holder_key.to_jwk()})}')
     if "_sd_alg" in payload:
         raise InvalidInput("_sd_alg is set by issue()")
-    payload["_sd_alg"] = DEFAULT_HASH
-    token = jose.sign_compact(dict(header or {}), payload, issuer_key)
+    members.append(f'"_sd_alg":"{DEFAULT_HASH}"')
+    more = ",".join(members)
+    try:
+        body = _json.dumps_object(payload, more, error=MalformedToken, what="JWS payload")
+    except MalformedToken:
+        # sign_compact checks the key and header before the payload: their faults come first,
+        # as when it serialised the payload itself.
+        jose.sign_compact(header or {}, b"", issuer_key)
+        raise
+    token = jose.sign_compact(header or {}, body, issuer_key)
     if not issuer.disclosures:
         return token + "~"
     return f"{token}~{b'~'.join(issuer.disclosures).decode('ascii')}~"
@@ -533,27 +677,38 @@ def issue_sd_jwt_vc(
     of ``NEVER_DISCLOSABLE_VC_CLAIMS`` (nor anything under them) may be marked disclosable."""
     if sd_paths is not None:
         claims = mark_paths(claims, sd_paths)
-    # Nothing under these claims may be hidden; the claims themselves, if marked, are refused by
-    # the issuer's walk over the claims (``protected``).
+    try:
+        for required in ("vct", "iss"):
+            if not isinstance(claims.get(required), str) or not claims[required]:
+                raise InvalidCredential(f"SD-JWT VC requires a {required!r} string", field=required)
+        fields = dict(header or {})
+        if fields.setdefault("typ", SD_JWT_VC_TYP) != SD_JWT_VC_TYP:
+            raise InvalidCredential(f"SD-JWT VC typ must be {SD_JWT_VC_TYP!r}")
+        # The walk over the claims refuses the protected claims themselves when marked, and
+        # notes any disclosure made under them (refused in _issue).
+        return _issue(
+            claims,
+            issuer_key,
+            fields,
+            holder_key,
+            randbytes,
+            decoys,
+            salt_source,
+            NEVER_DISCLOSABLE_VC_CLAIMS,
+        )
+    except Exception:
+        # Whatever was refused, a marker under a never-disclosable claim is reported first, as
+        # it always has been: the scan over those claims costs a walk, so it is made only here,
+        # once the input is known to be refused.
+        _refuse_hidden_under_protected(claims)
+        raise
+
+
+def _refuse_hidden_under_protected(claims: Mapping[Any, Any]) -> None:
+    # Nothing under these claims may be hidden (SD-JWT VC §3.2.2).
     for name in NEVER_DISCLOSABLE_VC_CLAIMS:
         if name in claims and _has_marker(claims[name]):
             raise InvalidCredential(f"SD-JWT VC claim {name!r} must not be selectively disclosable")
-    for required in ("vct", "iss"):
-        if not isinstance(claims.get(required), str) or not claims[required]:
-            raise InvalidCredential(f"SD-JWT VC requires a {required!r} string", field=required)
-    fields = dict(header or {})
-    if fields.setdefault("typ", SD_JWT_VC_TYP) != SD_JWT_VC_TYP:
-        raise InvalidCredential(f"SD-JWT VC typ must be {SD_JWT_VC_TYP!r}")
-    return _issue(
-        claims,
-        issuer_key,
-        fields,
-        holder_key,
-        randbytes,
-        decoys,
-        salt_source,
-        NEVER_DISCLOSABLE_VC_CLAIMS,
-    )
 
 
 def _has_marker(node: Any) -> bool:

@@ -24,7 +24,7 @@ import secrets
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Final
 
 from cryptography.exceptions import InvalidSignature as _CryptoInvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
@@ -450,8 +450,41 @@ class PrivateKey:
 
     def sign(self, message: bytes) -> bytes:
         """Sign ``message``: 64-byte Ed25519 signature, or ES256 as JOSE raw R||S (64 bytes)."""
-        if isinstance(self._crypto, ed25519.Ed25519PrivateKey):
-            return self._crypto.sign(bytes(message))
-        der = self._crypto.sign(bytes(message), ec.ECDSA(hashes.SHA256()))
-        r, s = decode_dss_signature(der)
-        return r.to_bytes(32, "big") + s.to_bytes(32, "big")
+        crypto = self._crypto
+        if type(message) is not bytes:
+            message = bytes(message)
+        if self.key_type is KeyType.ED25519:
+            return crypto.sign(message)  # type: ignore[call-arg]
+        return _jose_es256(crypto.sign(message, _ECDSA_SHA256))  # type: ignore[call-arg]
+
+
+# Built once: an ECDSA object holds no state between signatures, and building it per call cost
+# more than a microsecond of each ES256 signature.
+_ECDSA_SHA256: Final = ec.ECDSA(hashes.SHA256())
+
+
+def _jose_es256(der: bytes) -> bytes:
+    """ES256 as JOSE raw R||S (RFC 7518 §3.4) from the DER ``SEQUENCE {INTEGER r, INTEGER s}``
+    that OpenSSL writes. Read by slicing (a P-256 signature is at most 72 bytes, so every length
+    is one byte) after checking the tags and lengths; anything else goes through the full DER
+    decoder, which raises on malformed input."""
+    size = len(der)
+    r_len = der[3] if size > 8 else 0
+    s_at = 4 + r_len
+    if (
+        0 < r_len <= 33
+        and der[0] == 0x30
+        and der[1] == size - 2
+        and der[2] == 0x02
+        and s_at + 2 < size
+        and der[s_at] == 0x02
+        and 0 < der[s_at + 1] <= 33
+        and der[s_at + 1] == size - s_at - 2
+        and (r_len < 33 or der[4] == 0)
+        and (der[s_at + 1] < 33 or der[s_at + 2] == 0)
+    ):
+        # A minimal INTEGER is at most 33 bytes (a 00 before a set top bit); r and s < n.
+        r, s = der[4:s_at], der[s_at + 2 :]
+        return r[-32:].rjust(32, b"\x00") + s[-32:].rjust(32, b"\x00")
+    r_int, s_int = decode_dss_signature(der)
+    return r_int.to_bytes(32, "big") + s_int.to_bytes(32, "big")

@@ -391,3 +391,25 @@ def test_decode_unverified_returns_the_signing_input() -> None:
     assert header == {"alg": "EdDSA", "kid": "k"}
     assert json.loads(payload) == CLAIMS
     ED.public_key.verify(signature, signing_input)
+
+
+def test_a_kept_header_is_still_checked_against_each_key_type() -> None:
+    # Headers are kept per key type: an ES256 header that passed for a P-256 key is refused for
+    # an Ed25519 key, however often it was used before.
+    from identity.keys import KeyType as _KeyType
+    from identity.keys import PrivateKey as _PrivateKey
+
+    p256 = _PrivateKey.from_private_bytes(_KeyType.P256, bytes(31) + b"\x0b")
+    ed = _PrivateKey.from_private_bytes(_KeyType.ED25519, bytes(32))
+    header = {"kid": "k-kept", "alg": "ES256", "typ": "x+jwt"}
+    for _ in range(3):
+        token = jose.sign_compact(header, {"a": 1}, p256)
+        assert jose.decode_unverified(token)[0] == {"alg": "ES256", "kid": "k-kept", "typ": "x+jwt"}
+        with pytest.raises(UnsupportedAlgorithm):
+            jose.sign_compact(header, {"a": 1}, ed)
+    for _ in range(2):
+        with pytest.raises(UnsupportedCriticalHeader):
+            jose.sign_compact({"kid": "k-kept", "crit": "b64"}, {"a": 1}, p256)
+    # No alg: the key's default, per key type.
+    assert jose.decode_unverified(jose.sign_compact({"kid": "d"}, b"{}", ed))[0]["alg"] == "EdDSA"
+    assert jose.decode_unverified(jose.sign_compact({"kid": "d"}, b"{}", p256))[0]["alg"] == "ES256"

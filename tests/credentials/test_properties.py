@@ -215,3 +215,114 @@ def test_allocator_never_reuses_an_index(size: int, rnd: random.Random, used: se
     assert taken == set(range(size))
     with pytest.raises(StatusListFull):
         sl.allocate_index(size, taken, randbelow=rnd.randrange)
+
+
+# --- issuance fast paths -----------------------------------------------------------------------
+
+
+@given(st.lists(st.binary(min_size=32, max_size=32), max_size=20))
+def test_digests_encoded_together_are_each_digests_base64url(digests: list[bytes]) -> None:
+    from identity.encoding import b64url_encode
+
+    assert sd_jwt._digests_b64(digests) == [b64url_encode(d) for d in digests]
+
+
+@settings(deadline=None)
+@given(st.integers(min_value=1, max_value=70))
+def test_salts_are_the_base64url_of_fresh_16_byte_draws(count: int) -> None:
+    # Salts are made sixteen at a time; each must be the base64url of its own 16 bytes, and no
+    # byte of randomness may serve twice.
+    import secrets
+
+    from identity.encoding import b64url_encode
+
+    drawn: list[bytes] = []
+
+    def randbytes(n: int) -> bytes:
+        drawn.append(secrets.token_bytes(n))
+        return drawn[-1]
+
+    issued = sd_jwt.issue({SD(f"c{i}"): i for i in range(count)}, ISSUER, randbytes=randbytes)
+    salts = [Disclosure.parse(d).salt for d in issued.split("~")[1:-1]]
+    stream = b"".join(drawn)
+    chunks = {b64url_encode(stream[i : i + 16]) for i in range(0, len(stream) - 15, 16)}
+    assert len(set(salts)) == count
+    assert set(salts) <= chunks
+    assert all(len(s) == 22 for s in salts)
+
+
+# Claim trees whose names include the reserved and never-disclosable ones, with markers anywhere:
+# issue_sd_jwt_vc must refuse exactly the trees the rules below refuse, with their error class.
+_TREE_NAMES = st.sampled_from(["a", "b", "_sd", "...", "_sd_alg", "iss", "status", "cnf", "exp"])
+_tree_keys = _TREE_NAMES | _TREE_NAMES.map(SD)
+_tree_values = st.recursive(
+    st.none() | st.integers(min_value=0, max_value=9) | st.text(max_size=3),
+    lambda children: (
+        st.lists(children | children.map(SD), max_size=3)
+        | st.dictionaries(_tree_keys, children, max_size=3)
+        | children.map(SD)  # a marker where none may be
+    ),
+    max_leaves=8,
+)
+
+
+def _faults(node: Any, top: bool) -> set[type[Exception]]:
+    """The error classes the rules give for ``node`` (SD-JWT VC claims when ``top``)."""
+    from credentials.errors import InvalidCredential
+    from errors import InvalidInput
+
+    found: set[type[Exception]] = set()
+    if isinstance(node, SD):
+        return {InvalidInput}  # a marker as a value
+    if isinstance(node, list):
+        for item in node:
+            found |= _faults(item.value if isinstance(item, SD) else item, False)
+        return found
+    if not isinstance(node, dict):
+        return found
+    names = [k.value if isinstance(k, SD) else k for k in node]
+    if len(set(names)) != len(names):
+        found.add(InvalidInput)  # hidden and plain at once
+    for key, value in node.items():
+        hidden = isinstance(key, SD)
+        name = key.value if hidden else key
+        if top and hidden and name in sd_jwt.NEVER_DISCLOSABLE_VC_CLAIMS:
+            found.add(InvalidCredential)
+        protected = top and name in sd_jwt.NEVER_DISCLOSABLE_VC_CLAIMS
+        if protected and not hidden and sd_jwt._has_marker(value):
+            found.add(InvalidCredential)
+        if name in ("_sd", "...") or (name == "_sd_alg" and (not top or not hidden)):
+            found.add(InvalidInput)  # a plain top-level _sd_alg is refused as "set by issue()"
+        found |= _faults(value, False)
+    return found
+
+
+@settings(deadline=None, max_examples=400)
+@given(st.dictionaries(_tree_keys, _tree_values, max_size=5), st.booleans())
+def test_issuance_refuses_exactly_what_the_rules_refuse(tree: dict[Any, Any], bind: bool) -> None:
+    claims = {"iss": "did:web:x", "vct": "urn:t", **tree}
+    faults = _faults(claims, True)
+    holder = HOLDER.public_key if bind else None
+    if bind and ("cnf" in claims or SD("cnf") in claims):
+        from errors import InvalidInput
+
+        faults.add(InvalidInput)
+    required_ok = all(isinstance(claims.get(n), str) and claims[n] for n in ("iss", "vct"))
+    if not required_ok:
+        from credentials.errors import InvalidCredential
+
+        faults.add(InvalidCredential)
+    try:
+        sd_jwt.issue_sd_jwt_vc(claims, ISSUER, holder_key=holder, decoys=(0, 2))
+    except Error as exc:
+        assert faults, f"refused {exc!r}, which the rules accept"
+        assert type(exc) in faults, (exc, faults)
+        marked = [
+            n
+            for n in sd_jwt.NEVER_DISCLOSABLE_VC_CLAIMS
+            if n in claims and sd_jwt._has_marker(claims[n])
+        ]
+        if marked:  # reported first, whatever else is wrong
+            assert "must not be selectively disclosable" in str(exc)
+    else:
+        assert not faults, f"accepted, though the rules give {faults}"

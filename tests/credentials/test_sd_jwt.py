@@ -28,7 +28,7 @@ from credentials.errors import (
 )
 from credentials.sd_jwt import SD, Disclosure
 from errors import InvalidInput, InvalidSignature, UnsupportedAlgorithm, WeakKey
-from identity.encoding import b64url_encode
+from identity.encoding import b64url_decode, b64url_encode
 from identity.keys import KeyType, PrivateKey, PublicKey
 
 ISSUER = PrivateKey.from_private_bytes(KeyType.P256, bytes(31) + b"\x05")
@@ -570,6 +570,70 @@ def test_sd_jwt_vc_issue_refuses_disclosable_claims_below_status() -> None:
         sd_jwt.issue_sd_jwt_vc(claims, ISSUER)
 
 
+@pytest.mark.parametrize("name", sorted(sd_jwt.NEVER_DISCLOSABLE_VC_CLAIMS))
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"a": {SD("b"): 1}},
+        [1, SD(2)],
+        ({"a": [SD("x")]},),
+        SD("bare"),  # not even a legal place for a marker: still the never-disclosable error
+        {"a": [{"b": {SD("c"): {SD("d"): 1}}}]},
+    ],
+)
+def test_sd_jwt_vc_issue_refuses_any_marker_below_protected_claims(name: str, value: Any) -> None:
+    claims = {**VC_CLAIMS, name: value}
+    with pytest.raises(InvalidCredential, match=f"{name!r} must not be selectively disclosable"):
+        sd_jwt.issue_sd_jwt_vc(claims, ISSUER, holder_key=None, decoys=(1, 3))
+
+
+def test_sd_jwt_vc_marker_below_protected_claim_is_reported_before_other_faults() -> None:
+    # The scan for markers under never-disclosable claims only runs once something is refused,
+    # and then first, so the error is the one it has always been.
+    below = {"status_list": {SD("idx"): 1}}
+    for faulty in (
+        {"iss": "i", "status": below},  # no vct
+        {**VC_CLAIMS, SD("_sd"): 1, "status": below},  # a reserved name, earlier in order
+        {**VC_CLAIMS, "x": float("nan"), "status": below},  # a value that is not JSON
+        {**VC_CLAIMS, "cnf": {"jwk": {}}, "status": below},  # cnf given twice, found later
+    ):
+        with pytest.raises(InvalidCredential, match="'status' must not be selectively"):
+            sd_jwt.issue_sd_jwt_vc(faulty, ISSUER, holder_key=HOLDER.public_key)
+    with pytest.raises(InvalidCredential, match="'status' must not be selectively"):
+        sd_jwt.issue_sd_jwt_vc({**VC_CLAIMS, "status": below}, ISSUER, header={"typ": "x"})
+
+
+def test_sd_jwt_vc_markers_beside_protected_claims_are_fine() -> None:
+    claims = {**VC_CLAIMS, "status": {"status_list": {"idx": 1, "uri": "https://x"}}}
+    claims["address"] = {SD("street"): "s", "list": [SD(1)]}
+    issued = sd_jwt.issue_sd_jwt_vc(claims, ISSUER, holder_key=HOLDER.public_key, decoys=(1, 2))
+    result = _verify_vc(_present(issued, disclose=sd_jwt.ALL))
+    assert result.claims["address"] == {"street": "s", "list": [1]}
+
+
+@pytest.mark.parametrize("top", [True, False])
+def test_hidden_and_plain_claim_of_one_name_refused_in_either_order(top: bool) -> None:
+    for pair in ([("a", 1), (SD("a"), 2)], [(SD("a"), 2), ("a", 1)]):
+        claims: dict[Any, Any] = dict(pair) if top else {"o": dict(pair)}
+        with pytest.raises(InvalidInput, match="'a' appears twice"):
+            sd_jwt.issue(claims, ISSUER)
+
+
+class _StrName(str):
+    __slots__ = ()
+
+
+def test_claim_names_of_a_str_subclass_are_checked_like_str() -> None:
+    with pytest.raises(InvalidInput, match="reserved"):
+        sd_jwt.issue({"o": {SD(_StrName("_sd_alg")): 1}}, ISSUER)
+    with pytest.raises(InvalidInput, match="appears twice"):
+        sd_jwt.issue({_StrName("a"): 1, SD("a"): 2}, ISSUER)
+    with pytest.raises(InvalidCredential, match="'status' must not"):
+        sd_jwt.issue_sd_jwt_vc({**VC_CLAIMS, _StrName("status"): {SD("a"): 1}}, ISSUER)
+    with pytest.raises(InvalidCredential, match="'iss' must not"):
+        sd_jwt.issue_sd_jwt_vc({"vct": "t", "iss": "i", SD(_StrName("iss")): 1}, ISSUER)
+
+
 @pytest.mark.parametrize("name", ["exp", "cnf", "status", "iss", "vct"])
 def test_sd_jwt_vc_verify_refuses_disclosed_protected_claims(name: str) -> None:
     value: Any = {"jwk": HOLDER.public_key.to_jwk()} if name == "cnf" else NOW + 10
@@ -626,3 +690,25 @@ def test_refused_disclosures_are_refused_every_time(encoded: str) -> None:
     for _ in range(3):
         with pytest.raises(InvalidDisclosure):
             _verify(_raw({"_sd": []}, [encoded]), require_kb=False)
+
+
+def test_payload_faults_are_reported_after_key_and_header_faults() -> None:
+    # issue() writes the payload JSON itself, before signing; a fault in the key or header is
+    # still the one reported, as when the signer serialised the payload.
+    claims = {"x": float("nan"), SD("a"): 1}
+    with pytest.raises(UnsupportedAlgorithm):
+        sd_jwt.issue(claims, ISSUER, header={"alg": "EdDSA"})
+    with pytest.raises(MalformedToken, match="JWS payload"):
+        sd_jwt.issue(claims, ISSUER)
+
+
+@pytest.mark.parametrize("holder", [True, False])
+@pytest.mark.parametrize("claims", [{}, {SD("a"): 1}, {"a": {SD("b"): [SD(2)]}, SD("c"): "é"}])
+def test_payload_is_what_the_json_encoder_writes(holder: bool, claims: dict[Any, Any]) -> None:
+    issued = sd_jwt.issue(
+        claims, ISSUER, holder_key=HOLDER.public_key if holder else None, decoys=(0, 3)
+    )
+    body = b64url_decode(issued.split("~")[0].split(".")[1])
+    parsed = json.loads(body)
+    assert list(parsed)[-1] == "_sd_alg"
+    assert body == json.dumps(parsed, separators=(",", ":"), ensure_ascii=False).encode()

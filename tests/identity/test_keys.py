@@ -389,3 +389,15 @@ def test_from_jwk_cache_is_bounded() -> None:
         PublicKey.from_jwk({**ED_JWK, "kid": f"k{i}"})
     assert len(keys._FROM_JWK) <= keys._FROM_JWK_KEPT
     assert PublicKey.from_jwk(dict(ED_JWK)) == ED.public_key
+
+
+@pytest.mark.parametrize(
+    "der",
+    [b"", b"\x30\x06\x02\x01\x01\x02\x01", b"\x31\x06\x02\x01\x01\x02\x01\x01", b"\x30" * 10],
+)
+def test_malformed_der_is_not_sliced(der: bytes) -> None:
+    # Anything that is not a well-formed DER signature goes to the full decoder, which raises.
+    from identity.keys import _jose_es256
+
+    with pytest.raises(ValueError):
+        _jose_es256(der)

@@ -151,3 +151,31 @@ def test_did_parsers_and_resolver_never_crash(text: str) -> None:
 @given(st.binary(max_size=120))
 def test_did_jwk_random_bytes_never_crash(data: bytes) -> None:
     _assert_only_errors(did_jwk.resolve, "did:jwk:" + b64url_encode(data))
+
+
+# Components of every length a DER INTEGER can take: short (leading zero bytes dropped), 32 bytes
+# and 33 bytes (a 00 before a set top bit).
+der_components = st.one_of(
+    st.integers(min_value=1, max_value=255),
+    st.integers(min_value=1, max_value=2**255 - 1),
+    st.integers(min_value=2**255, max_value=P256_N - 1),
+)
+
+
+@given(der_components, der_components)
+def test_es256_der_to_raw_matches_the_der_decoder(r: int, s: int) -> None:
+    # PrivateKey.sign reads OpenSSL's DER signature by slicing; it must agree with the full
+    # decoder for every r and s.
+    from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
+
+    from identity.keys import _jose_es256
+
+    raw = _jose_es256(encode_dss_signature(r, s))
+    assert raw == r.to_bytes(32, "big") + s.to_bytes(32, "big")
+
+
+@settings(deadline=None, max_examples=30)
+@given(p256_keys, st.binary(max_size=64))
+def test_es256_signatures_verify(key: PrivateKey, message: bytes) -> None:
+    key.public_key.verify(key.sign(message), message)
+    key.public_key.verify(key.sign(bytearray(message)), message)
