@@ -863,7 +863,9 @@ def test_kept_inclusion_evidence_vouches_for_no_other(node, issued, holder, monk
         monkeypatch.setattr(
             node.verification, "_evidence", lambda did, at, c=change: replace(real(did, at), **c)
         )
+        node.verification.clear_caches()  # the node's key cache holds the evidence with the key
         failed = _failed(_verify(node, shown))
         assert set(failed) == {"registry_inclusion"}, (change, failed)
     monkeypatch.setattr(node.verification, "_evidence", real)
+    node.verification.clear_caches()
     assert _verify(node, shown).valid
