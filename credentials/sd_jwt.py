@@ -368,6 +368,21 @@ class _Issuer:
     names. Keys that are not exactly ``str`` or ``SD`` go through ``_check_key``, the general
     path."""
 
+    __slots__ = (
+        "block",
+        "decoys",
+        "disclosures",
+        "protected",
+        "protected_marked",
+        "randbytes",
+        "salt_source",
+        "salts",
+        "top_blocked",
+        "top_digests",
+        "top_hidden",
+        "used",
+    )
+
     def __init__(
         self,
         randbytes: Callable[[int], bytes],
