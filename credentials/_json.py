@@ -128,9 +128,7 @@ def dumps(value: Any, *, error: type[Error], what: str) -> bytes:
         raise error(f"{what} cannot be serialised as JSON: {exc}") from exc
 
 
-def dumps_object(
-    value: dict[str, Any], more: str, *, error: type[Error], what: str
-) -> bytes:
+def dumps_object(value: dict[str, Any], more: str, *, error: type[Error], what: str) -> bytes:
     """``dumps`` of the object ``value`` with more members after its own: ``more`` is their
     compact JSON text (``"a":1,"b":[2]``), which must be valid JSON members with names not in
     ``value``. The bytes are what ``dumps`` writes for the object holding both, in that order;

@@ -142,13 +142,15 @@ _DISCLOSURE_JSON: Final = json.JSONEncoder(ensure_ascii=False, allow_nan=False).
 _COMPACT_JSON: Final = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 _DIGESTS_JOIN: Final = '","'.join
 _URLSAFE: Final = bytes.maketrans(b"+/", b"-_")
+_PAD_NEWLINE: Final = b"=\n"  # deleted by the same translate
 _SCALARS: Final = frozenset({str, int, bool, float, type(None)})
 _sha256: Final = hashlib.sha256
 
 
 def _b64(data: bytes) -> bytes:
-    """``b64url_encode`` as ASCII bytes."""
-    return binascii.b2a_base64(data, newline=False).translate(_URLSAFE).rstrip(b"=")
+    """``b64url_encode`` as ASCII bytes. The translation drops the padding and the newline in
+    the same pass ("=" appears nowhere else)."""
+    return binascii.b2a_base64(data).translate(_URLSAFE, _PAD_NEWLINE)
 
 
 _b2a: Final = binascii.b2a_base64
@@ -369,6 +371,21 @@ class _Issuer:
     names. Keys that are not exactly ``str`` or ``SD`` go through ``_check_key``, the general
     path."""
 
+    __slots__ = (
+        "block",
+        "decoys",
+        "disclosures",
+        "protected",
+        "protected_marked",
+        "randbytes",
+        "salt_source",
+        "salts",
+        "top_blocked",
+        "top_digests",
+        "top_hidden",
+        "used",
+    )
+
     def __init__(
         self,
         randbytes: Callable[[int], bytes],
@@ -468,7 +485,7 @@ class _Issuer:
             else:
                 text = f"[{salt}, {_quote(name)}, {value_json}]"
             # The same as _b64 (inline: this runs for every disclosure).
-            encoded = _b2a(text.encode("utf-8"), newline=False).translate(_URLSAFE).rstrip(b"=")
+            encoded = _b2a(text.encode("utf-8")).translate(_URLSAFE, _PAD_NEWLINE)
         except (TypeError, ValueError, RecursionError) as exc:  # lone surrogates, NaN ...
             raise InvalidInput(f"disclosure cannot be serialised as JSON: {exc}") from exc
         self.disclosures.append(encoded)
@@ -555,10 +572,10 @@ class _Issuer:
                 # salts stays empty when salt_source is given).
                 text = f"[{salts.pop()}, {_quote(name)}, {_quote(value)}]"
                 try:
-                    encoded = _b2a(text.encode("utf-8"), newline=False)
+                    encoded = _b2a(text.encode("utf-8"))
                 except UnicodeEncodeError as exc:  # a lone surrogate
                     raise InvalidInput(f"disclosure cannot be serialised as JSON: {exc}") from exc
-                encoded = encoded.translate(_URLSAFE).rstrip(b"=")
+                encoded = encoded.translate(_URLSAFE, _PAD_NEWLINE)
                 disclosures.append(encoded)
                 digests.append(_sha256(encoded).digest())
             else:

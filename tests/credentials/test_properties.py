@@ -326,3 +326,11 @@ def test_issuance_refuses_exactly_what_the_rules_refuse(tree: dict[Any, Any], bi
             assert "must not be selectively disclosable" in str(exc)
     else:
         assert not faults, f"accepted, though the rules give {faults}"
+
+
+@given(st.binary(max_size=200))
+def test_base64url_writers_agree_with_the_encoding_module(data: bytes) -> None:
+    from identity.encoding import b64url_encode
+
+    assert sd_jwt._b64(data).decode("ascii") == b64url_encode(data)
+    assert jose._b64(data).decode("ascii") == b64url_encode(data)
