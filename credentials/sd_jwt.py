@@ -138,7 +138,6 @@ def _hash(alg: str, data: str) -> str:
 
 _quote: Final = json.encoder.encode_basestring  # a JSON string, non-ASCII kept (as json.dumps)
 _DISCLOSURE_JSON: Final = json.JSONEncoder(ensure_ascii=False, allow_nan=False).encode
-_COMPACT_JSON: Final = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 _DIGESTS_JOIN: Final = '","'.join
 _URLSAFE: Final = bytes.maketrans(b"+/", b"-_")
 _PAD_NEWLINE: Final = b"=\n"  # deleted by the same translate
@@ -660,7 +659,7 @@ def _issue(
         if holder_key is not None:
             raise InvalidInput("give either a cnf claim or holder_key, not both")
     elif holder_key is not None:
-        members.append(f'"cnf":{_COMPACT_JSON({"jwk": holder_key.to_jwk()})}')
+        members.append(f'"cnf":{_json.compact({"jwk": holder_key.to_jwk()})}')
     if "_sd_alg" in payload:
         raise InvalidInput("_sd_alg is set by issue()")
     members.append(f'"_sd_alg":"{DEFAULT_HASH}"')

@@ -334,3 +334,37 @@ def test_base64url_writers_agree_with_the_encoding_module(data: bytes) -> None:
 
     assert sd_jwt._b64(data).decode("ascii") == b64url_encode(data)
     assert jose._b64(data).decode("ascii") == b64url_encode(data)
+
+
+@given(json_values | st.text() | st.floats(allow_nan=False, allow_infinity=False))
+def test_compact_json_is_what_json_dumps_writes(value: Any) -> None:
+    import json
+
+    from credentials import _json
+
+    expected = json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    assert _json.compact(value) == expected
+    assert _json._ENCODER.encode(value) == expected
+
+
+@pytest.mark.parametrize("bad", [float("nan"), {"a": [float("inf")]}, {"a": {1, 2}}, b"x"])
+def test_compact_json_refuses_what_json_dumps_refuses(bad: Any) -> None:
+    from credentials import _json
+    from credentials.errors import MalformedToken
+
+    with pytest.raises((TypeError, ValueError)):
+        _json.compact(bad)
+    with pytest.raises(MalformedToken):
+        _json.dumps(bad, error=MalformedToken, what="x")
+
+
+def test_compact_json_refuses_circular_values_and_stays_usable() -> None:
+    from credentials import _json
+    from credentials.errors import MalformedToken
+
+    loop: dict[str, Any] = {}
+    loop["self"] = loop
+    for _ in range(2):  # a failed call leaves nothing behind
+        with pytest.raises(MalformedToken):
+            _json.dumps({"a": loop}, error=MalformedToken, what="x")
+    assert _json.dumps({"a": [1]}, error=MalformedToken, what="x") == b'{"a":[1]}'
