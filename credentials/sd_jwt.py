@@ -434,17 +434,16 @@ class _Issuer:
             if value < limit:
                 return value % n
 
-    def more_salts(self) -> str:
-        """Refill ``self.salts`` (in place: callers hold it) and return one salt as a JSON
-        string: each is the base64url of 16 fresh bytes (128 bits, RFC 9901 §9.3), needing no
-        escapes. They are encoded together, in one call, as 18-byte groups of the 16 bytes and
-        two zeros: a group's first 22 characters are exactly the base64url of its 16 bytes
-        (whose last 4 bits are followed by zero bits, as with padding)."""
+    def more_salts(self) -> None:
+        """Refill ``self.salts`` (in place: callers hold it) with salts as JSON strings. Each
+        is the base64url of 16 fresh bytes (128 bits, RFC 9901 §9.3), needing no escapes. They
+        are encoded together, in one call, as 18-byte groups of the 16 bytes and two zeros: a
+        group's first 22 characters are exactly the base64url of its 16 bytes (whose last 4 bits
+        are followed by zero bits, as with padding)."""
         raw = self.random(SALT_BYTES * _SALT_BATCH)
         groups = _ZERO2.join([raw[i : i + SALT_BYTES] for i in _SALT_STARTS]) + _ZERO2
         text = _b64_text(groups)
         self.salts.extend([f'"{text[i : i + 22]}"' for i in _SALT_TEXT_STARTS])
-        return self.salts.pop()
 
     def given_salt(self) -> str:
         """The next salt from ``salt_source``, as a JSON string."""
@@ -468,7 +467,9 @@ class _Issuer:
             salt = self.given_salt()
         else:
             salts = self.salts
-            salt = salts.pop() if salts else self.more_salts()
+            if not salts:
+                self.more_salts()
+            salt = salts.pop()
         if type(value) is str:
             value_json = _quote(value)
         else:
@@ -565,13 +566,25 @@ class _Issuer:
             if name in plain or name in hidden:
                 raise InvalidInput(f"claim {name!r} appears twice")
             hidden.add(name)
-            if type(value) is str and salts:
-                # disclose(), inline for its commonest case (a string value, a salt made ahead;
-                # salts stays empty when salt_source is given).
-                text = f"[{salts.pop()}, {_quote(name)}, {_quote(value)}]"
+            if not salts and self.salt_source is None:
+                self.more_salts()
+            kind = type(value)
+            if salts and (kind is str or kind is bool or kind is int or value is None):
+                # disclose(), inline for its commonest cases: a string, boolean, integer or null
+                # value (written as _json_value writes it) and a salt made ahead (salts stays
+                # empty when salt_source is given).
                 try:
-                    encoded = _b2a(text.encode("utf-8"))
-                except UnicodeEncodeError as exc:  # a lone surrogate
+                    if kind is str:
+                        value_json = _quote(value)
+                    elif kind is bool:
+                        value_json = "true" if value else "false"
+                    elif kind is int:
+                        value_json = int.__repr__(value)  # ValueError past the digit limit
+                    else:
+                        value_json = "null"
+                    text = f"[{salts.pop()}, {_quote(name)}, {value_json}]"
+                    encoded = _b2a(text.encode("utf-8"))  # refuses lone surrogates
+                except ValueError as exc:
                     raise InvalidInput(f"disclosure cannot be serialised as JSON: {exc}") from exc
                 encoded = encoded.translate(_URLSAFE, _PAD_NEWLINE)
                 disclosures.append(encoded)
