@@ -36,6 +36,7 @@ import hashlib
 import hmac
 import json
 import secrets
+import struct
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -153,10 +154,12 @@ def _b64(data: bytes) -> bytes:
 
 _b2a: Final = binascii.b2a_base64
 _ZERO: Final = b"\x00"
-_ZERO2: Final = b"\x00\x00"
 _SALT_BATCH: Final = 16  # salts made at once (256 bytes: half a _RANDOM_BLOCK)
-_SALT_STARTS: Final = range(0, SALT_BYTES * _SALT_BATCH, SALT_BYTES)
-_SALT_TEXT_STARTS: Final = range(0, 24 * _SALT_BATCH, 24)
+# The draws, split; the draws each followed by two zero bytes; the base64url of that, split into
+# the salts (22 characters of every 24, and the newline at the end).
+_SALT_DRAWS: Final = struct.Struct(f"{SALT_BYTES}s" * _SALT_BATCH)
+_SALT_GROUPS: Final = struct.Struct(f"{SALT_BYTES}s2x" * _SALT_BATCH)
+_SALT_TEXTS: Final = struct.Struct("22s2x" * _SALT_BATCH + "x")
 
 
 def _b64_text(data: bytes) -> str:
@@ -412,7 +415,7 @@ class _Issuer:
         self.protected_marked = False
         self.block = b""
         self.used = 0
-        self.salts: list[str] = []  # made ahead (``more_salts``), each used once
+        self.salts: list[bytes] = []  # made ahead (``more_salts``), each used once
 
     def random(self, n: int) -> bytes:
         start = self.used
@@ -435,15 +438,13 @@ class _Issuer:
                 return value % n
 
     def more_salts(self) -> None:
-        """Refill ``self.salts`` (in place: callers hold it) with salts as JSON strings. Each
-        is the base64url of 16 fresh bytes (128 bits, RFC 9901 §9.3), needing no escapes. They
-        are encoded together, in one call, as 18-byte groups of the 16 bytes and two zeros: a
+        """Refill ``self.salts`` (in place: callers hold it) with salts as ASCII bytes. Each is
+        the base64url of 16 fresh bytes (128 bits, RFC 9901 §9.3), needing no escapes. They are
+        encoded together, in one call, as 18-byte groups of the 16 bytes and two zeros: a
         group's first 22 characters are exactly the base64url of its 16 bytes (whose last 4 bits
         are followed by zero bits, as with padding)."""
-        raw = self.random(SALT_BYTES * _SALT_BATCH)
-        groups = _ZERO2.join([raw[i : i + SALT_BYTES] for i in _SALT_STARTS]) + _ZERO2
-        text = _b64_text(groups)
-        self.salts.extend([f'"{text[i : i + 22]}"' for i in _SALT_TEXT_STARTS])
+        groups = _SALT_GROUPS.pack(*_SALT_DRAWS.unpack(self.random(SALT_BYTES * _SALT_BATCH)))
+        self.salts.extend(_SALT_TEXTS.unpack(_b2a(groups).translate(_URLSAFE)))
 
     def given_salt(self) -> str:
         """The next salt from ``salt_source``, as a JSON string."""
@@ -469,7 +470,7 @@ class _Issuer:
             salts = self.salts
             if not salts:
                 self.more_salts()
-            salt = salts.pop()
+            salt = f'"{salts.pop().decode("ascii")}"'
         if type(value) is str:
             value_json = _quote(value)
         else:
@@ -582,7 +583,8 @@ class _Issuer:
                         value_json = int.__repr__(value)  # ValueError past the digit limit
                     else:
                         value_json = "null"
-                    text = f"[{salts.pop()}, {_quote(name)}, {value_json}]"
+                    salt = salts.pop().decode("ascii")
+                    text = f'["{salt}", {_quote(name)}, {value_json}]'
                     encoded = _b2a(text.encode("utf-8"))  # refuses lone surrogates
                 except ValueError as exc:
                     raise InvalidInput(f"disclosure cannot be serialised as JSON: {exc}") from exc
