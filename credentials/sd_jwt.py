@@ -35,6 +35,7 @@ import binascii
 import hashlib
 import hmac
 import json
+import operator
 import secrets
 import struct
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
@@ -162,17 +163,27 @@ _SALT_GROUPS: Final = struct.Struct(f"{SALT_BYTES}s2x" * _SALT_BATCH)
 _SALT_TEXTS: Final = struct.Struct("22s2x" * _SALT_BATCH + "x")
 
 
-def _b64_text(data: bytes) -> str:
-    """base64url of ``data``, with its padding (if any) kept, as text."""
-    return _b2a(data, newline=False).translate(_URLSAFE).decode("ascii")
-
-
 def _digests_b64(digests: list[bytes]) -> list[str]:
     """The base64url of each of these 32-byte digests, in one encoder call: each digest and one
     zero byte make a 33-byte group, which encodes to 44 characters; the first 43 are exactly the
     digest's own base64url (its last 4 bits are followed by zero bits, as with padding)."""
-    text = _b64_text(_ZERO.join(digests) + _ZERO)
-    return [text[i : i + 43] for i in range(0, 44 * len(digests), 44)]
+    count = len(digests)
+    if not count:
+        return []
+    layout = _DIGEST_LAYOUTS.get(count)
+    if layout is None:
+        layout = struct.Struct("43sx" * count + "x")  # and the newline at the end
+        if len(_DIGEST_LAYOUTS) < 128:
+            _DIGEST_LAYOUTS[count] = layout
+    text = _b2a(_ZERO.join(digests) + _ZERO).translate(_URLSAFE)
+    return list(map(_ascii, layout.unpack(text)))  # no Python-level loop
+
+
+# struct layouts splitting the encoding of n digests, by n (an object's _sd holds its hidden
+# claims and its decoys, so a few sizes recur); at most 128 are kept.
+_DIGEST_LAYOUTS: dict[int, struct.Struct] = {}
+_ascii: Final = bytes.decode  # UTF-8, which base64url text is
+_digest: Final = operator.methodcaller("digest")
 
 
 def _json_value(value: Any) -> str:
@@ -458,8 +469,8 @@ class _Issuer:
         count = low + (self.randbelow(high - low + 1) if high > low else 0)
         # RFC 9901 §4.2.5: a decoy is the digest of a random value, indistinguishable from a real
         # one (SHA-256 over 32 fresh random bytes).
-        raw = self.random(32 * count)
-        return [_sha256(raw[i : i + 32]).digest() for i in range(0, 32 * count, 32)]
+        draws = struct.unpack("32s" * count, self.random(32 * count))
+        return list(map(_digest, map(_sha256, draws)))  # no Python-level loop
 
     def disclose(self, name: str | None, value: Any) -> bytes:
         """Write one disclosure; returns its SHA-256 digest (RFC 9901 §4.2.3), not yet encoded."""
