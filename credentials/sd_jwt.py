@@ -538,10 +538,12 @@ class _Issuer:
         plain_blocked = _RESERVED_NAMES if top else _NESTED_RESERVED
         hidden_blocked = self.top_blocked if top else _NESTED_RESERVED
         protected = self.protected if top else _NOTHING
-        # A dict cannot hold one str name twice; any other Mapping is checked for it.
+        # A dict cannot hold one str name twice, nor two SD keys of one str name; any other
+        # Mapping is checked for both.
         plain_twice = type(node) is not dict
         disclosures = self.disclosures
         salts = self.salts
+        make_salts = self.salt_source is None
         for key, value in node.items():
             kind = type(key)
             if kind is str:
@@ -567,6 +569,7 @@ class _Issuer:
                     self._check_key(key, top)  # raises the error the general path raises
             else:
                 name, is_sd = self._check_key(key, top)
+                plain_twice = True  # an unusual key (a str subclass ...): check both from here
                 if not is_sd:
                     if name in plain or name in hidden:
                         raise InvalidInput(f"claim {name!r} appears twice")
@@ -575,10 +578,10 @@ class _Issuer:
                     if name in protected and len(disclosures) != made:
                         self.protected_marked = True
                     continue
-            if name in plain or name in hidden:
+            if name in plain or (plain_twice and name in hidden):
                 raise InvalidInput(f"claim {name!r} appears twice")
             hidden.add(name)
-            if not salts and self.salt_source is None:
+            if not salts and make_salts:
                 self.more_salts()
             kind = type(value)
             if salts and (kind is str or kind is bool or kind is int or value is None):
