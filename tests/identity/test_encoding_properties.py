@@ -76,3 +76,12 @@ def test_varint_decode_is_strict_and_never_crashes(data: bytes) -> None:
     except Error:
         return
     assert varint_encode(value) == data[:length]  # only minimal encodings decode
+
+
+@given(st.binary(max_size=300))
+def test_b64url_encode_is_the_standard_encoding_unpadded(data: bytes) -> None:
+    import base64
+
+    expected = base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+    for form in (data, bytearray(data), memoryview(data)):
+        assert b64url_encode(form) == expected
