@@ -35,7 +35,9 @@ import binascii
 import hashlib
 import hmac
 import json
+import operator
 import secrets
+import struct
 import threading
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -139,7 +141,6 @@ def _hash(alg: str, data: str) -> str:
 
 _quote: Final = json.encoder.encode_basestring  # a JSON string, non-ASCII kept (as json.dumps)
 _DISCLOSURE_JSON: Final = json.JSONEncoder(ensure_ascii=False, allow_nan=False).encode
-_COMPACT_JSON: Final = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 _DIGESTS_JOIN: Final = '","'.join
 _URLSAFE: Final = bytes.maketrans(b"+/", b"-_")
 _PAD_NEWLINE: Final = b"=\n"  # deleted by the same translate
@@ -155,23 +156,35 @@ def _b64(data: bytes) -> bytes:
 
 _b2a: Final = binascii.b2a_base64
 _ZERO: Final = b"\x00"
-_ZERO2: Final = b"\x00\x00"
 _SALT_BATCH: Final = 16  # salts made at once (256 bytes: half a _RANDOM_BLOCK)
-_SALT_STARTS: Final = range(0, SALT_BYTES * _SALT_BATCH, SALT_BYTES)
-_SALT_TEXT_STARTS: Final = range(0, 24 * _SALT_BATCH, 24)
-
-
-def _b64_text(data: bytes) -> str:
-    """base64url of ``data``, with its padding (if any) kept, as text."""
-    return _b2a(data, newline=False).translate(_URLSAFE).decode("ascii")
+# The draws, split; the draws each followed by two zero bytes; the base64url of that, split into
+# the salts (22 characters of every 24, and the newline at the end).
+_SALT_DRAWS: Final = struct.Struct(f"{SALT_BYTES}s" * _SALT_BATCH)
+_SALT_GROUPS: Final = struct.Struct(f"{SALT_BYTES}s2x" * _SALT_BATCH)
+_SALT_TEXTS: Final = struct.Struct("22s2x" * _SALT_BATCH + "x")
 
 
 def _digests_b64(digests: list[bytes]) -> list[str]:
     """The base64url of each of these 32-byte digests, in one encoder call: each digest and one
     zero byte make a 33-byte group, which encodes to 44 characters; the first 43 are exactly the
     digest's own base64url (its last 4 bits are followed by zero bits, as with padding)."""
-    text = _b64_text(_ZERO.join(digests) + _ZERO)
-    return [text[i : i + 43] for i in range(0, 44 * len(digests), 44)]
+    count = len(digests)
+    if not count:
+        return []
+    layout = _DIGEST_LAYOUTS.get(count)
+    if layout is None:
+        layout = struct.Struct("43sx" * count + "x")  # and the newline at the end
+        if len(_DIGEST_LAYOUTS) < 128:
+            _DIGEST_LAYOUTS[count] = layout
+    text = _b2a(_ZERO.join(digests) + _ZERO).translate(_URLSAFE)
+    return list(map(_ascii, layout.unpack(text)))  # no Python-level loop
+
+
+# struct layouts splitting the encoding of n digests, by n (an object's _sd holds its hidden
+# claims and its decoys, so a few sizes recur); at most 128 are kept.
+_DIGEST_LAYOUTS: dict[int, struct.Struct] = {}
+_ascii: Final = bytes.decode  # UTF-8, which base64url text is
+_digest: Final = operator.methodcaller("digest")
 
 
 def _json_value(value: Any) -> str:
@@ -414,7 +427,7 @@ class _Issuer:
         self.protected_marked = False
         self.block = b""
         self.used = 0
-        self.salts: list[str] = []  # made ahead (``more_salts``), each used once
+        self.salts: list[bytes] = []  # made ahead (``more_salts``), each used once
 
     def random(self, n: int) -> bytes:
         start = self.used
@@ -436,17 +449,14 @@ class _Issuer:
             if value < limit:
                 return value % n
 
-    def more_salts(self) -> str:
-        """Refill ``self.salts`` (in place: callers hold it) and return one salt as a JSON
-        string: each is the base64url of 16 fresh bytes (128 bits, RFC 9901 §9.3), needing no
-        escapes. They are encoded together, in one call, as 18-byte groups of the 16 bytes and
-        two zeros: a group's first 22 characters are exactly the base64url of its 16 bytes
-        (whose last 4 bits are followed by zero bits, as with padding)."""
-        raw = self.random(SALT_BYTES * _SALT_BATCH)
-        groups = _ZERO2.join([raw[i : i + SALT_BYTES] for i in _SALT_STARTS]) + _ZERO2
-        text = _b64_text(groups)
-        self.salts.extend([f'"{text[i : i + 22]}"' for i in _SALT_TEXT_STARTS])
-        return self.salts.pop()
+    def more_salts(self) -> None:
+        """Refill ``self.salts`` (in place: callers hold it) with salts as ASCII bytes. Each is
+        the base64url of 16 fresh bytes (128 bits, RFC 9901 §9.3), needing no escapes. They are
+        encoded together, in one call, as 18-byte groups of the 16 bytes and two zeros: a
+        group's first 22 characters are exactly the base64url of its 16 bytes (whose last 4 bits
+        are followed by zero bits, as with padding)."""
+        groups = _SALT_GROUPS.pack(*_SALT_DRAWS.unpack(self.random(SALT_BYTES * _SALT_BATCH)))
+        self.salts.extend(_SALT_TEXTS.unpack(_b2a(groups).translate(_URLSAFE)))
 
     def given_salt(self) -> str:
         """The next salt from ``salt_source``, as a JSON string."""
@@ -460,8 +470,8 @@ class _Issuer:
         count = low + (self.randbelow(high - low + 1) if high > low else 0)
         # RFC 9901 §4.2.5: a decoy is the digest of a random value, indistinguishable from a real
         # one (SHA-256 over 32 fresh random bytes).
-        raw = self.random(32 * count)
-        return [_sha256(raw[i : i + 32]).digest() for i in range(0, 32 * count, 32)]
+        draws = struct.unpack("32s" * count, self.random(32 * count))
+        return list(map(_digest, map(_sha256, draws)))  # no Python-level loop
 
     def disclose(self, name: str | None, value: Any) -> bytes:
         """Write one disclosure; returns its SHA-256 digest (RFC 9901 §4.2.3), not yet encoded."""
@@ -470,7 +480,9 @@ class _Issuer:
             salt = self.given_salt()
         else:
             salts = self.salts
-            salt = salts.pop() if salts else self.more_salts()
+            if not salts:
+                self.more_salts()
+            salt = f'"{salts.pop().decode("ascii")}"'
         if type(value) is str:
             value_json = _quote(value)
         else:
@@ -527,10 +539,12 @@ class _Issuer:
         plain_blocked = _RESERVED_NAMES if top else _NESTED_RESERVED
         hidden_blocked = self.top_blocked if top else _NESTED_RESERVED
         protected = self.protected if top else _NOTHING
-        # A dict cannot hold one str name twice; any other Mapping is checked for it.
+        # A dict cannot hold one str name twice, nor two SD keys of one str name; any other
+        # Mapping is checked for both.
         plain_twice = type(node) is not dict
         disclosures = self.disclosures
         salts = self.salts
+        make_salts = self.salt_source is None
         for key, value in node.items():
             kind = type(key)
             if kind is str:
@@ -556,6 +570,7 @@ class _Issuer:
                     self._check_key(key, top)  # raises the error the general path raises
             else:
                 name, is_sd = self._check_key(key, top)
+                plain_twice = True  # an unusual key (a str subclass ...): check both from here
                 if not is_sd:
                     if name in plain or name in hidden:
                         raise InvalidInput(f"claim {name!r} appears twice")
@@ -564,16 +579,29 @@ class _Issuer:
                     if name in protected and len(disclosures) != made:
                         self.protected_marked = True
                     continue
-            if name in plain or name in hidden:
+            if name in plain or (plain_twice and name in hidden):
                 raise InvalidInput(f"claim {name!r} appears twice")
             hidden.add(name)
-            if type(value) is str and salts:
-                # disclose(), inline for its commonest case (a string value, a salt made ahead;
-                # salts stays empty when salt_source is given).
-                text = f"[{salts.pop()}, {_quote(name)}, {_quote(value)}]"
+            if not salts and make_salts:
+                self.more_salts()
+            kind = type(value)
+            if salts and (kind is str or kind is bool or kind is int or value is None):
+                # disclose(), inline for its commonest cases: a string, boolean, integer or null
+                # value (written as _json_value writes it) and a salt made ahead (salts stays
+                # empty when salt_source is given).
                 try:
-                    encoded = _b2a(text.encode("utf-8"))
-                except UnicodeEncodeError as exc:  # a lone surrogate
+                    if kind is str:
+                        value_json = _quote(value)
+                    elif kind is bool:
+                        value_json = "true" if value else "false"
+                    elif kind is int:
+                        value_json = int.__repr__(value)  # ValueError past the digit limit
+                    else:
+                        value_json = "null"
+                    salt = salts.pop().decode("ascii")
+                    text = f'["{salt}", {_quote(name)}, {value_json}]'
+                    encoded = _b2a(text.encode("utf-8"))  # refuses lone surrogates
+                except ValueError as exc:
                     raise InvalidInput(f"disclosure cannot be serialised as JSON: {exc}") from exc
                 encoded = encoded.translate(_URLSAFE, _PAD_NEWLINE)
                 disclosures.append(encoded)
@@ -661,7 +689,7 @@ def _issue(
         if holder_key is not None:
             raise InvalidInput("give either a cnf claim or holder_key, not both")
     elif holder_key is not None:
-        members.append(f'"cnf":{_COMPACT_JSON({"jwk": holder_key.to_jwk()})}')
+        members.append(f'"cnf":{_json.compact({"jwk": holder_key.to_jwk()})}')
     if "_sd_alg" in payload:
         raise InvalidInput("_sd_alg is set by issue()")
     members.append(f'"_sd_alg":"{DEFAULT_HASH}"')

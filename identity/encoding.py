@@ -58,8 +58,9 @@ _B58_RE = re.compile(f"[{_B58_ALPHABET}]*")
 
 def b64url_encode(data: bytes) -> str:
     """Encode ``data`` as base64url with the padding removed (RFC 7515 §2)."""
-    # binascii directly: base64.urlsafe_b64encode is this plus two Python-level wrappers.
-    return binascii.b2a_base64(data, newline=False).translate(_TO_URLSAFE).rstrip(b"=").decode()
+    # binascii directly: base64.urlsafe_b64encode is two Python calls around the same thing.
+    # The translation deletes the padding and the newline in the same pass.
+    return binascii.b2a_base64(data).translate(_TO_URLSAFE, b"=\n").decode("ascii")
 
 
 def b64url_decode(text: str) -> bytes:

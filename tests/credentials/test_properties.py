@@ -334,3 +334,75 @@ def test_base64url_writers_agree_with_the_encoding_module(data: bytes) -> None:
 
     assert sd_jwt._b64(data).decode("ascii") == b64url_encode(data)
     assert jose._b64(data).decode("ascii") == b64url_encode(data)
+
+
+@given(json_values | st.text() | st.floats(allow_nan=False, allow_infinity=False))
+def test_compact_json_is_what_json_dumps_writes(value: Any) -> None:
+    import json
+
+    from credentials import _json
+
+    expected = json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    assert _json.compact(value) == expected
+    assert _json._ENCODER.encode(value) == expected
+
+
+@pytest.mark.parametrize("bad", [float("nan"), {"a": [float("inf")]}, {"a": {1, 2}}, b"x"])
+def test_compact_json_refuses_what_json_dumps_refuses(bad: Any) -> None:
+    from credentials import _json
+    from credentials.errors import MalformedToken
+
+    with pytest.raises((TypeError, ValueError)):
+        _json.compact(bad)
+    with pytest.raises(MalformedToken):
+        _json.dumps(bad, error=MalformedToken, what="x")
+
+
+def test_compact_json_refuses_circular_values_and_stays_usable() -> None:
+    from credentials import _json
+    from credentials.errors import MalformedToken
+
+    loop: dict[str, Any] = {}
+    loop["self"] = loop
+    for _ in range(2):  # a failed call leaves nothing behind
+        with pytest.raises(MalformedToken):
+            _json.dumps({"a": loop}, error=MalformedToken, what="x")
+    assert _json.dumps({"a": [1]}, error=MalformedToken, what="x") == b'{"a":[1]}'
+
+
+@settings(deadline=None)
+@given(
+    st.dictionaries(
+        st.text(max_size=6).filter(lambda n: n not in RESERVED),
+        st.none() | st.booleans() | st.integers() | st.text(max_size=8) | st.floats(),
+        min_size=1,
+        max_size=6,
+    )
+)
+def test_disclosures_written_inline_are_what_disclosure_create_writes(
+    values: dict[str, Any],
+) -> None:
+    # Scalar values of hidden claims are disclosed inline in the walk, with salts made ahead;
+    # every disclosure must be exactly what Disclosure.create writes for its salt, name and value,
+    # and whatever create refuses, issuance refuses with the same error class.
+    claims = {SD(name): value for name, value in values.items()}
+    try:
+        expected = [Disclosure.create("s", name, value) for name, value in values.items()]
+    except Error as exc:
+        with pytest.raises(type(exc)):
+            sd_jwt.issue(claims, ISSUER)
+        return
+    issued = sd_jwt.issue(claims, ISSUER)
+    written = [Disclosure.parse(d) for d in issued.split("~")[1:-1]]
+    assert [d.name for d in written] == [d.name for d in expected]
+    for made in written:
+        assert made.encoded == Disclosure.create(made.salt, made.name, values[made.name]).encoded
+
+
+@pytest.mark.parametrize("kind", ["lone surrogate", "huge int", "nan"])
+def test_unserialisable_scalar_values_are_refused_inline_too(kind: str) -> None:
+    from errors import InvalidInput
+
+    value = {"lone surrogate": "\ud800", "huge int": 10**5000, "nan": float("nan")}[kind]
+    with pytest.raises(InvalidInput, match="disclosure cannot be serialised"):
+        sd_jwt.issue({SD("a"): 1, SD("b"): value}, ISSUER)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from collections.abc import Mapping
 from typing import Any
 
 import pytest
@@ -712,3 +713,38 @@ def test_payload_is_what_the_json_encoder_writes(holder: bool, claims: dict[Any,
     parsed = json.loads(body)
     assert list(parsed)[-1] == "_sd_alg"
     assert body == json.dumps(parsed, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+class _PairsMapping(Mapping[Any, Any]):
+    """A Mapping whose items() yields the given pairs as they are, repeats included."""
+
+    def __init__(self, pairs: list[tuple[Any, Any]]) -> None:
+        self.pairs = pairs
+
+    def __getitem__(self, key: Any) -> Any:
+        return next(v for k, v in self.pairs if k == key)
+
+    def __iter__(self) -> Any:
+        return iter([k for k, _ in self.pairs])
+
+    def __len__(self) -> int:
+        return len(self.pairs)
+
+    def items(self) -> Any:
+        return list(self.pairs)
+
+
+@pytest.mark.parametrize(
+    "pairs",
+    [
+        [("a", 1), ("a", 2)],
+        [(SD("a"), 1), (SD("a"), 2)],
+        [(SD("a"), 1), ("a", 2)],
+        [("a", 1), (SD("a"), 2)],
+        [(SD(_StrName("a")), 1), (SD("a"), 2)],
+    ],
+)
+def test_a_name_twice_in_any_mapping_is_refused(pairs: list[tuple[Any, Any]]) -> None:
+    for claims in (_PairsMapping(pairs), {"o": _PairsMapping(pairs)}):
+        with pytest.raises(InvalidInput, match="appears twice"):
+            sd_jwt.issue(claims, ISSUER)

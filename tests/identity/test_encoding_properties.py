@@ -133,3 +133,10 @@ def test_b64url_decode_refuses_trailing_bits_like_reference(data: bytes, flip: i
 @pytest.mark.parametrize("text", ["QQ==", "QQ=", "Q Q", "QQ\n", "+/8", "QR", "QUE\u0660", "-_8"])
 def test_b64url_decode_examples_agree_with_reference(text: str) -> None:
     assert _outcome(b64url_decode, text) == _outcome(_reference_b64url_decode, text)
+@given(st.binary(max_size=300))
+def test_b64url_encode_is_the_standard_encoding_unpadded(data: bytes) -> None:
+    import base64
+
+    expected = base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+    for form in (data, bytearray(data), memoryview(data)):
+        assert b64url_encode(form) == expected
