@@ -295,17 +295,18 @@ class IssuanceService:
             "document_type": claims.document_type,
         }
         now = self.node.now()
+        issuer = self.node.institution.did
         issued: list[IssuedCredential] = []
         with self.node.store.transaction():
-            for holder_key in holder_keys:
+            allocations = self.status.allocate_many(configuration.status_format, len(holder_keys))
+            for holder_key, allocation in zip(holder_keys, allocations, strict=True):
                 credential_id = "cred_" + secrets.token_urlsafe(12)
-                allocation = self.status.allocate(configuration.status_format)
                 status = StatusLists.references(
                     configuration.status_format, allocation.index, allocation.lists
                 )
                 if configuration.format == SD_JWT_VC:
                     payload: dict[Any, Any] = {
-                        "iss": self.node.institution.did,
+                        "iss": issuer,
                         "iat": iat,
                         "exp": exp,
                         "vct": self.vct,
@@ -325,7 +326,7 @@ class IssuanceService:
                     credential = {
                         "@context": [V2_CONTEXT],
                         "type": ["VerifiableCredential", "KycCredential"],
-                        "issuer": self.node.institution.did,
+                        "issuer": issuer,
                         "validFrom": _iso(iat),
                         "validUntil": _iso(exp),
                         "credentialSubject": {"id": claims.holder_did, **subject},
@@ -353,18 +354,22 @@ class IssuanceService:
                     expires_at=_iso(exp),
                     updated_at=now,
                 )
-                self.node.store.add_credential(row)
-                self._audit(
+                issued.append(IssuedCredential(credential_id, configuration, token, row))
+            self.node.store.add_credentials([item.row for item in issued])
+            self.node.store.record_events([
+                AuditEvent(
+                    now,
                     actor,
                     "credential.issued",
-                    credential_id,
+                    item.id,
                     {
                         "application_id": application_id,
                         "configuration": configuration.id,
-                        "status_group": allocation.group_id,
+                        "status_group": item.row.group_id,
                     },
                 )
-                issued.append(IssuedCredential(credential_id, configuration, token, row))
+                for item in issued
+            ])
             if within is not None:
                 within([credential.id for credential in issued])
         self.status.publish_pending()  # a new status group's first publication

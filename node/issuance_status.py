@@ -96,15 +96,19 @@ class _UsedIndexes(Collection[int]):
     def __init__(self, node: Node, group: StatusGroupRow) -> None:
         self._node = node
         self._group = group
+        self.picked: list[int] = []  # given out by this allocation, not stored yet
 
     def __contains__(self, index: object) -> bool:
-        return isinstance(index, int) and self._node.store.status_index_used(self._group.id, index)
+        return isinstance(index, int) and (
+            index in self.picked or self._node.store.status_index_used(self._group.id, index)
+        )
 
     def __len__(self) -> int:
-        return self._group.allocated
+        return self._group.allocated + len(self.picked)
 
     def __iter__(self) -> Iterator[int]:
-        return self._node.store.status_indexes(self._group.id)
+        yield from self._node.store.status_indexes(self._group.id)
+        yield from self.picked
 
 
 def _sha256(text: str) -> str:
@@ -151,11 +155,30 @@ class StatusLists:
     # --- allocation (inside the caller's transaction) --------------------------------------------
 
     def allocate(self, fmt: str) -> Allocation:
+        [allocation] = self.allocate_many(fmt, 1)
+        return allocation
+
+    def allocate_many(self, fmt: str, count: int) -> list[Allocation]:
+        """``count`` distinct random indexes, from the oldest group with room, then from a new
+        group when that one fills. One read of the group and its lists and one update per
+        group, however many indexes."""
         store = self.node.store
-        group = store.open_status_group(fmt) or self._create_group(fmt)
-        index = allocate_index(group.size, _UsedIndexes(self.node, group))
-        store.count_status_allocation(group.id, full=group.allocated + 1 >= group.size)
-        return Allocation(group.id, index, tuple(store.status_lists_of_group(group.id)))
+        allocations: list[Allocation] = []
+        while len(allocations) < count:
+            group = store.open_status_group(fmt) or self._create_group(fmt)
+            lists = tuple(store.status_lists_of_group(group.id))
+            used = _UsedIndexes(self.node, group)
+            wanted = min(count - len(allocations), group.size - group.allocated)
+            if wanted <= 0:  # every index given out but not flagged full: flag it, go on
+                store.count_status_allocation(group.id, full=True, count=0)
+                continue
+            for _ in range(wanted):
+                used.picked.append(allocate_index(group.size, used))
+            store.count_status_allocation(
+                group.id, full=group.allocated + wanted >= group.size, count=wanted
+            )
+            allocations.extend(Allocation(group.id, index, lists) for index in used.picked)
+        return allocations
 
     def _create_group(self, fmt: str) -> StatusGroupRow:
         size = self.settings.status_list_size

@@ -11,8 +11,8 @@ status and where that status lives (status group and index). Secrets handed out 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
-from dataclasses import asdict, dataclass
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import asdict, dataclass, fields
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -82,6 +82,9 @@ class CredentialRow:
     updated_at: str
 
 
+_CREDENTIAL_COLUMNS = tuple(field.name for field in fields(CredentialRow))
+
+
 @dataclass(frozen=True, slots=True)
 class OfferRow:
     id: str
@@ -116,6 +119,7 @@ class IssuanceStore:
         def _conn(self) -> sqlite3.Connection: ...
         def _writing(self) -> sqlite_utils.Database: ...
         def _insert(self, table: str, values: Mapping[str, Any]) -> None: ...
+        def _query(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]: ...
         @property
         def db(self) -> sqlite_utils.Database: ...
 
@@ -128,7 +132,7 @@ class IssuanceStore:
     def open_status_group(self, fmt: str) -> StatusGroupRow | None:
         """The oldest status group of ``fmt`` that still has free indexes."""
         rows = list(
-            self.db.query(
+            self._query(
                 "SELECT * FROM status_groups WHERE format = ? AND full = 0 "
                 "ORDER BY created_at, id LIMIT 1",
                 [fmt],
@@ -137,7 +141,7 @@ class IssuanceStore:
         return StatusGroupRow(**rows[0]) if rows else None
 
     def get_status_group(self, group_id: str) -> StatusGroupRow | None:
-        rows = list(self.db.query("SELECT * FROM status_groups WHERE id = ?", [group_id]))
+        rows = self._query("SELECT * FROM status_groups WHERE id = ?", [group_id])
         return StatusGroupRow(**rows[0]) if rows else None
 
     def add_status_group(self, group: StatusGroupRow, lists: list[StatusListRow]) -> None:
@@ -164,22 +168,22 @@ class IssuanceStore:
         )
         return (int(r[0]) for r in rows)
 
-    def count_status_allocation(self, group_id: str, full: bool) -> None:
+    def count_status_allocation(self, group_id: str, full: bool, count: int = 1) -> None:
         self._writing().execute(
-            "UPDATE status_groups SET allocated = allocated + 1, full = ? WHERE id = ?",
-            [int(full), group_id],
+            "UPDATE status_groups SET allocated = allocated + ?, full = ? WHERE id = ?",
+            [count, int(full), group_id],
         )
 
     def status_lists_of_group(self, group_id: str) -> list[StatusListRow]:
         return [
             _list_row(r)
-            for r in self.db.query(
+            for r in self._query(
                 "SELECT * FROM status_lists WHERE group_id = ? ORDER BY purpose", [group_id]
             )
         ]
 
     def get_status_list(self, uri: str) -> StatusListRow | None:
-        rows = list(self.db.query("SELECT * FROM status_lists WHERE uri = ?", [uri]))
+        rows = self._query("SELECT * FROM status_lists WHERE uri = ?", [uri])
         return _list_row(rows[0]) if rows else None
 
     def pending_status_lists(self) -> list[str]:
@@ -223,16 +227,23 @@ class IssuanceStore:
     # --- issued credentials ---------------------------------------------------------------------
 
     def add_credential(self, row: CredentialRow) -> None:
-        self._insert("issued_credentials", asdict(row))
+        self.add_credentials((row,))
+
+    def add_credentials(self, rows: Sequence[CredentialRow]) -> None:
+        # A shallow dict per row: ``asdict`` deep-copies every field.
+        self._insert_many(
+            "issued_credentials",
+            [{name: getattr(row, name) for name in _CREDENTIAL_COLUMNS} for row in rows],
+        )
 
     def get_credential(self, credential_id: str) -> CredentialRow | None:
-        rows = list(self.db.query("SELECT * FROM issued_credentials WHERE id = ?", [credential_id]))
+        rows = self._query("SELECT * FROM issued_credentials WHERE id = ?", [credential_id])
         return CredentialRow(**rows[0]) if rows else None
 
     def credentials_of_application(self, application_id: str) -> list[CredentialRow]:
         return [
             CredentialRow(**r)
-            for r in self.db.query(
+            for r in self._query(
                 "SELECT * FROM issued_credentials WHERE application_id = ? ORDER BY issued_at, id",
                 [application_id],
             )
@@ -261,7 +272,7 @@ class IssuanceStore:
         self._insert("oid4vci_offers", value)
 
     def find_offer(self, code_hash: str) -> OfferRow | None:
-        rows = list(self.db.query("SELECT * FROM oid4vci_offers WHERE code_hash = ?", [code_hash]))
+        rows = self._query("SELECT * FROM oid4vci_offers WHERE code_hash = ?", [code_hash])
         if not rows:
             return None
         return OfferRow(
@@ -269,7 +280,7 @@ class IssuanceStore:
         )
 
     def get_offer(self, offer_id: str) -> OfferRow | None:
-        rows = list(self.db.query("SELECT * FROM oid4vci_offers WHERE id = ?", [offer_id]))
+        rows = self._query("SELECT * FROM oid4vci_offers WHERE id = ?", [offer_id])
         if not rows:
             return None
         return OfferRow(
@@ -303,7 +314,7 @@ class IssuanceStore:
 
     def find_access_token(self, token_hash: str) -> TokenRow | None:
         rows = list(
-            self.db.query("SELECT * FROM oid4vci_tokens WHERE token_hash = ?", [token_hash])
+            self._query("SELECT * FROM oid4vci_tokens WHERE token_hash = ?", [token_hash])
         )
         if not rows:
             return None

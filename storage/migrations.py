@@ -267,4 +267,11 @@ MIGRATIONS: list[tuple[int, str, str]] = [
         );
         """,
     ),
+    (
+        7,
+        "oid4vci: index token expiry (every token request deletes the expired ones)",
+        """
+        CREATE INDEX oid4vci_tokens_expiry ON oid4vci_tokens (expires_at);
+        """,
+    ),
 ]

@@ -89,9 +89,13 @@ class AuditEvent:
     detail: dict[str, Any]
 
     def to_row(self) -> dict[str, Any]:
-        row = asdict(self)
-        row["detail"] = json.dumps(self.detail, sort_keys=True)
-        return row
+        return {
+            "at": self.at,
+            "actor": self.actor,
+            "action": self.action,
+            "subject": self.subject,
+            "detail": json.dumps(self.detail, sort_keys=True),
+        }
 
     def chain_hash(self, prev_hash: str) -> str:
         """SHA-256 over the previous record's hash and this record's canonical JSON."""

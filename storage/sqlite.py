@@ -51,6 +51,7 @@ class SqliteStore(IssuanceStore, VerificationStore):
         self._local = threading.local()
         self._all_connections: list[sqlite3.Connection] = []
         self._idle: list[sqlite3.Connection] = []  # released by finished threads, reusable
+        self._databases: dict[sqlite3.Connection, sqlite_utils.Database] = {}
         self._lock = threading.Lock()
         # One writer at a time in this process, queued here rather than in SQLite: SQLite's
         # busy handler makes a waiting writer sleep and poll (1, 2, 5, 10 ms ...), while a lock
@@ -88,7 +89,13 @@ class SqliteStore(IssuanceStore, VerificationStore):
     def db(self) -> sqlite_utils.Database:
         db: sqlite_utils.Database | None = getattr(self._local, "db", None)
         if db is None:
-            db = sqlite_utils.Database(self._conn())
+            conn = self._conn()
+            # Kept with the pooled connection: making one runs a PRAGMA.
+            db = self._databases.get(conn)
+            if db is None:
+                db = sqlite_utils.Database(conn)
+                with self._lock:
+                    self._databases[conn] = db
             self._local.db = db
         return db
 
@@ -135,12 +142,26 @@ class SqliteStore(IssuanceStore, VerificationStore):
         else:
             conn.execute(f"RELEASE SAVEPOINT sp{depth}")
 
+    def _query(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        """The rows of a read as dicts by column name. Plain ``execute``: sqlite-utils'
+        ``query`` wraps every read in a savepoint, three statements instead of one."""
+        cursor = self._conn().execute(sql, params)
+        names = [column[0] for column in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
     def _insert(self, table: str, values: Mapping[str, Any]) -> None:
-        """``INSERT`` one row inside the current transaction. Lists and objects are stored as
-        JSON text (as sqlite-utils stores them), everything else as is. Plain SQL: a
-        sqlite-utils insert also introspects the table on every call."""
+        """``INSERT`` one row inside the current transaction (see ``_insert_many``)."""
+        self._insert_many(table, (values,))
+
+    def _insert_many(self, table: str, rows: Sequence[Mapping[str, Any]]) -> None:
+        """``INSERT`` rows that share their columns, in one statement run over all of them,
+        inside the current transaction. Lists and objects are stored as JSON text (as
+        sqlite-utils stores them), everything else as is. Plain SQL: a sqlite-utils insert
+        also introspects the table on every call."""
         self._writing()
-        columns = tuple(values)
+        if not rows:
+            return
+        columns = tuple(rows[0])
         sql = _INSERT_SQL.get((table, columns))
         if sql is None:
             if not _IDENTIFIER.fullmatch(table) or not all(map(_IDENTIFIER.fullmatch, columns)):
@@ -149,10 +170,15 @@ class SqliteStore(IssuanceStore, VerificationStore):
             sql = (f"INSERT INTO {table} ({', '.join(columns)}) "  # noqa: S608
                    f"VALUES ({', '.join('?' * len(columns))})")
             _INSERT_SQL[(table, columns)] = sql
-        self._conn().execute(sql, [
-            json.dumps(value) if isinstance(value, dict | list | tuple) else value
-            for value in values.values()
-        ])
+        parameters = []
+        for values in rows:
+            if tuple(values) != columns:
+                raise StorageError(f"rows for {table!r} with different columns")
+            parameters.append([
+                json.dumps(value) if isinstance(value, dict | list | tuple) else value
+                for value in values.values()
+            ])
+        self._conn().executemany(sql, parameters)
 
     def _writing(self) -> sqlite_utils.Database:
         """The database handle for a write; refuses writes outside ``transaction()``."""
@@ -178,6 +204,7 @@ class SqliteStore(IssuanceStore, VerificationStore):
                 self._idle.append(conn)
                 return
             self._all_connections.remove(conn)
+            self._databases.pop(conn, None)
         conn.close()
 
     def close(self) -> None:
@@ -186,6 +213,7 @@ class SqliteStore(IssuanceStore, VerificationStore):
                 conn.close()
             self._all_connections.clear()
             self._idle.clear()
+            self._databases.clear()
         self._local = threading.local()
 
     # --- schema --------------------------------------------------------------------------------
@@ -224,7 +252,7 @@ class SqliteStore(IssuanceStore, VerificationStore):
     # --- institution ---------------------------------------------------------------------------
 
     def get_institution(self) -> InstitutionRecord | None:
-        rows = list(self.db.query("SELECT name, public_url, did, created_at FROM institution"))
+        rows = self._query("SELECT name, public_url, did, created_at FROM institution")
         return InstitutionRecord(**rows[0]) if rows else None
 
     def create_institution(self, record: InstitutionRecord) -> None:
@@ -239,7 +267,7 @@ class SqliteStore(IssuanceStore, VerificationStore):
         self._writing()["private_keys"].insert(key.to_row())
 
     def get_private_key(self, name: str) -> StoredKey | None:
-        rows = list(self.db.query("SELECT * FROM private_keys WHERE name = ?", [name]))
+        rows = self._query("SELECT * FROM private_keys WHERE name = ?", [name])
         return StoredKey.from_row(rows[0]) if rows else None
 
     def retire_private_key(self, name: str, now: str) -> None:
@@ -251,7 +279,7 @@ class SqliteStore(IssuanceStore, VerificationStore):
     def list_private_keys(self) -> list[StoredKey]:
         return [
             StoredKey.from_row(r)
-            for r in self.db.query("SELECT * FROM private_keys ORDER BY created_at, name")
+            for r in self._query("SELECT * FROM private_keys ORDER BY created_at, name")
         ]
 
     # --- api keys ------------------------------------------------------------------------------
@@ -265,7 +293,7 @@ class SqliteStore(IssuanceStore, VerificationStore):
 
     def find_api_key(self, key_hash: str) -> ApiKeyRecord | None:
         rows = list(
-            self.db.query(
+            self._query(
                 "SELECT id, name, role, prefix, created_at, revoked_at FROM api_keys "
                 "WHERE key_hash = ?",
                 [key_hash],
@@ -276,7 +304,7 @@ class SqliteStore(IssuanceStore, VerificationStore):
     def list_api_keys(self) -> list[ApiKeyRecord]:
         return [
             ApiKeyRecord(**r)
-            for r in self.db.query(
+            for r in self._query(
                 "SELECT id, name, role, prefix, created_at, revoked_at FROM api_keys ORDER BY id"
             )
         ]
@@ -290,20 +318,25 @@ class SqliteStore(IssuanceStore, VerificationStore):
     # --- audit trail ---------------------------------------------------------------------------
 
     def record_event(self, event: AuditEvent) -> None:
-        """Append to the hash-chained audit trail (ids and decisions only, never personal data).
+        """Append to the hash-chained audit trail (ids and decisions only, never personal data)."""
+        self.record_events((event,))
+
+    def record_events(self, events: Sequence[AuditEvent]) -> None:
+        """Append events to the hash-chained audit trail, in order, in one statement.
 
         Runs inside the caller's write transaction (BEGIN IMMEDIATE), so reading the previous
         hash and appending cannot interleave with another writer."""
-        db = self._writing()
+        self._writing()
         row = self._conn().execute(
             "SELECT hash FROM audit_events ORDER BY id DESC LIMIT 1"
         ).fetchone()
         prev_hash = row[0] if row else ""
-        del db
-        self._insert(
-            "audit_events",
-            {**event.to_row(), "prev_hash": prev_hash, "hash": event.chain_hash(prev_hash)},
-        )
+        rows = []
+        for event in events:
+            chained = event.chain_hash(prev_hash)
+            rows.append({**event.to_row(), "prev_hash": prev_hash, "hash": chained})
+            prev_hash = chained
+        self._insert_many("audit_events", rows)
 
     def verify_audit_chain(self) -> tuple[int, int | None]:
         """Recompute the chain: ``(records checked, id of the first broken record or None)``."""
@@ -321,7 +354,7 @@ class SqliteStore(IssuanceStore, VerificationStore):
     def events_for(self, subject: str) -> list[AuditEvent]:
         return [
             AuditEvent.from_row(r)
-            for r in self.db.query(
+            for r in self._query(
                 "SELECT at, actor, action, subject, detail FROM audit_events "
                 "WHERE subject = ? ORDER BY id",
                 [subject],
@@ -334,14 +367,14 @@ class SqliteStore(IssuanceStore, VerificationStore):
         self._insert("kyc_applications", row.to_row())
 
     def get_application(self, application_id: str) -> KycApplicationRow | None:
-        rows = list(self.db.query("SELECT * FROM kyc_applications WHERE id = ?",
+        rows = list(self._query("SELECT * FROM kyc_applications WHERE id = ?",
                                   [application_id]))
         return KycApplicationRow.from_row(rows[0]) if rows else None
 
     def find_application(
         self, broker_key_id: int, idempotency_key: str
     ) -> KycApplicationRow | None:
-        rows = list(self.db.query(
+        rows = list(self._query(
             "SELECT * FROM kyc_applications WHERE broker_key_id = ? AND idempotency_key = ?",
             [broker_key_id, idempotency_key],
         ))
@@ -350,7 +383,7 @@ class SqliteStore(IssuanceStore, VerificationStore):
     def applications_with_status(
         self, status: str, limit: int = 1000
     ) -> list[KycApplicationRow]:
-        return [KycApplicationRow.from_row(r) for r in self.db.query(
+        return [KycApplicationRow.from_row(r) for r in self._query(
             "SELECT * FROM kyc_applications WHERE status = ? ORDER BY created_at, id LIMIT ?",
             [status, limit],
         )]
@@ -422,7 +455,7 @@ class SqliteStore(IssuanceStore, VerificationStore):
         return count
 
     def active_watchlists(self) -> list[dict[str, Any]]:
-        return list(self.db.query(
+        return list(self._query(
             "SELECT id, source, version, published, imported_at, entry_count FROM watchlists "
             "WHERE active = 1 ORDER BY source"
         ))
@@ -642,7 +675,7 @@ class SqliteStore(IssuanceStore, VerificationStore):
     # --- registry: mirror progress ----------------------------------------------------------------
 
     def mirror_state(self) -> MirrorStateRow | None:
-        rows = list(self.db.query("SELECT * FROM mirror_state"))
+        rows = self._query("SELECT * FROM mirror_state")
         return MirrorStateRow.from_row(rows[0]) if rows else None
 
     def put_mirror_state(self, row: MirrorStateRow) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -57,6 +57,7 @@ class VerificationStore:
         def _conn(self) -> sqlite3.Connection: ...
         def _writing(self) -> sqlite_utils.Database: ...
         def _insert(self, table: str, values: Mapping[str, Any]) -> None: ...
+        def _query(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]: ...
         @property
         def db(self) -> sqlite_utils.Database: ...
 
@@ -80,7 +81,7 @@ class VerificationStore:
         )
 
     def get_verifier_request(self, request_id: str) -> VerifierRequestRow | None:
-        rows = list(self.db.query("SELECT * FROM verifier_requests WHERE id = ?", [request_id]))
+        rows = self._query("SELECT * FROM verifier_requests WHERE id = ?", [request_id])
         return _request_row(rows[0]) if rows else None
 
     def complete_verifier_request(
