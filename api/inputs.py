@@ -89,7 +89,9 @@ def raw_path_tail(decoded: str) -> str:
     if not raw:
         return decoded
     raw_path = raw.split("?", 1)[0]
-    if "://" in raw_path:  # absolute-form request target
+    # absolute-form request target (RFC 9112 §3.2.2); an origin-form path starts with "/" and
+    # may itself hold "://" (a subject that is a URL)
+    if not raw_path.startswith("/") and "://" in raw_path:
         raw_path = "/" + raw_path.split("://", 1)[1].partition("/")[2]
     prefix = request.path[: len(request.path) - len(decoded)]
     if not request.path.endswith(decoded):

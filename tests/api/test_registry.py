@@ -9,7 +9,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from flask import Flask
+from flask import Flask, request
 from flask.testing import FlaskClient, FlaskCliRunner
 
 import errors
@@ -101,6 +101,20 @@ def test_append_then_prove_inclusion_and_consistency(
 
     chain = client.get("/registry/subjects/https://broker.example/status/1").json
     assert [e["index"] for e in chain["entries"]] == [2, 3] and chain["head"] == 3
+    # As a real server passes it: the raw request target, whose path holds "://".
+    path = "/registry/subjects/https://broker.example/status/1"
+    assert client.get(path, environ_overrides={"RAW_URI": path}).json == chain
+
+
+@pytest.mark.parametrize(
+    "subject", ["http://127.0.0.1:5000/status/ietf/Ab3", "did:webvh:Qm1:host%3A5000:a"]
+)
+def test_a_subject_holding_a_url_or_percent_escapes_is_read_raw(app: Flask, subject: str) -> None:
+    from api.inputs import raw_path_tail
+
+    path = "/registry/subjects/" + subject
+    with app.test_request_context(path, environ_overrides={"RAW_URI": path}):
+        assert raw_path_tail(request.view_args["subject"]) == subject
 
 
 def _refused(app: Flask, client: FlaskClient, body, status: int, code: str) -> None:
