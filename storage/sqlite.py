@@ -9,10 +9,13 @@ read to a write transaction when two requests write at once.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
+import os
 import re
 import sqlite3
 import threading
+import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -58,6 +61,13 @@ class SqliteStore(IssuanceStore, VerificationStore):
         # hands over as soon as the writer before commits. Other processes (the CLI) still
         # meet SQLite's own lock and busy timeout.
         self._write_lock = threading.Lock()
+        # ... and one writer at a time across the processes on this file (``app.py --workers``,
+        # the CLI): an advisory lock on a file beside the database, taken after the thread
+        # lock, for the same reason. None for an in-memory database.
+        self._lock_path: str | None = None
+        if self.path != ":memory:" and not self.path.startswith("file:"):
+            self._lock_path = self.path + ".lock"
+        self._lock_fd: int | None = None  # opened on the first write, closed by close()
         self.migrate()
 
     # --- connections and transactions ----------------------------------------------------------
@@ -105,10 +115,16 @@ class SqliteStore(IssuanceStore, VerificationStore):
         conn = self._conn()
         depth: int = self._local.depth
         if depth == 0:
+            deadline = time.monotonic() + _BUSY_TIMEOUT_MS / 1000
             if not self._write_lock.acquire(timeout=_BUSY_TIMEOUT_MS / 1000):
                 raise StorageError("the database stayed busy: try again")
             try:
-                conn.execute("BEGIN IMMEDIATE")
+                self._lock_processes(deadline)
+                try:
+                    conn.execute("BEGIN IMMEDIATE")
+                except BaseException:
+                    self._unlock_processes()
+                    raise
             except BaseException:
                 self._write_lock.release()
                 raise
@@ -124,6 +140,7 @@ class SqliteStore(IssuanceStore, VerificationStore):
                     if conn.in_transaction:
                         conn.execute("ROLLBACK")
                 finally:
+                    self._unlock_processes()
                     self._write_lock.release()
             elif conn.in_transaction:
                 conn.execute(f"ROLLBACK TO SAVEPOINT sp{depth}")
@@ -138,9 +155,34 @@ class SqliteStore(IssuanceStore, VerificationStore):
                     conn.execute("ROLLBACK")
                 raise
             finally:
+                self._unlock_processes()
                 self._write_lock.release()
         else:
             conn.execute(f"RELEASE SAVEPOINT sp{depth}")
+
+    def _lock_processes(self, deadline: float) -> None:
+        """Take the cross-process writer lock, polling briefly: a blocking ``flock`` cannot
+        time out, and a writer that never finishes must not hang every request."""
+        if self._lock_path is None:
+            return
+        if self._lock_fd is None:
+            with self._lock:
+                if self._lock_fd is None:
+                    self._lock_fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        pause = 0.00005
+        while True:
+            try:
+                fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise StorageError("the database stayed busy: try again") from None
+                time.sleep(pause)
+                pause = min(pause * 2, 0.001)
+
+    def _unlock_processes(self) -> None:
+        if self._lock_fd is not None:
+            fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
 
     def _query(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         """The rows of a read as dicts by column name. Plain ``execute``: sqlite-utils'
@@ -214,6 +256,9 @@ class SqliteStore(IssuanceStore, VerificationStore):
             self._all_connections.clear()
             self._idle.clear()
             self._databases.clear()
+            if self._lock_fd is not None:
+                os.close(self._lock_fd)  # also drops the lock, were a writer still holding it
+                self._lock_fd = None
         self._local = threading.local()
 
     # --- schema --------------------------------------------------------------------------------
