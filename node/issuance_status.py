@@ -43,6 +43,7 @@ from credentials.status_list import (
 from credentials.vc_jwt import build_vc_jwt
 from errors import NotFound
 from registry.entries import EntryType, parse_entry
+from registry.log import ChainConflict
 from storage.issuance import StatusGroupRow, StatusListRow
 
 if TYPE_CHECKING:
@@ -289,11 +290,17 @@ class StatusLists:
         token = self._sign(row, now)
         digest = _sha256(token)
         purpose = "status" if row.purpose == "status" else row.purpose
-        admitted = self.node.registry.write(
-            EntryType.STATUS_PUBLISH,
-            uri,
-            {"list_uri": uri, "version": version, "token_sha256": digest, "purpose": purpose},
-        )
+        try:
+            admitted = self.node.registry.write(
+                EntryType.STATUS_PUBLISH,
+                uri,
+                {"list_uri": uri, "version": version, "token_sha256": digest, "purpose": purpose},
+            )
+        except ChainConflict:
+            # Another worker process anchored a publication of this list between our read of
+            # its head and our append. Theirs stands; if it missed our change, the list is
+            # still pending and the next publication (the next change, request or tick) runs.
+            return
         with store.transaction():
             store.record_status_publication(
                 uri,

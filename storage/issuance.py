@@ -217,12 +217,15 @@ class IssuanceStore:
         token_sha256: str,
         registry_index: int,
         published_at: int,
-    ) -> None:
-        self._writing().execute(
+    ) -> bool:
+        """Record a publication unless a newer version is recorded already (another worker
+        process may have anchored and recorded a later one meanwhile); True if recorded."""
+        cursor = self._writing().execute(
             "UPDATE status_lists SET published_changes = ?, version = ?, token = ?, "
-            "token_sha256 = ?, registry_index = ?, published_at = ? WHERE uri = ?",
-            [changes, version, token, token_sha256, registry_index, published_at, uri],
+            "token_sha256 = ?, registry_index = ?, published_at = ? WHERE uri = ? AND version < ?",
+            [changes, version, token, token_sha256, registry_index, published_at, uri, version],
         )
+        return cursor.rowcount == 1
 
     # --- issued credentials ---------------------------------------------------------------------
 

@@ -171,3 +171,42 @@ def test_every_configuration_issues(node) -> None:
         issued = node.issuance.issue(application_id, configuration, holder, actor="t")
         assert issued.row.status == "valid"
     assert len(node.issuance.credentials_for(application_id)) == len(CONFIGURATIONS)
+
+
+def test_two_processes_publishing_one_list_keep_the_latest_anchored(app, node, client) -> None:
+    """Two worker processes (here: two nodes on one data directory, each with its own store,
+    log and locks) publish the same list at once. The one that loses the registry race gives
+    way instead of failing; what is recorded and served is what the registry anchored last."""
+    from node import open_node
+
+    application_id = approved_application(node)
+    holder = PrivateKey.generate(KeyType.P256).public_key
+    issued = node.issuance.issue(application_id, "KycCredential", holder, actor="t")
+    uri = node.issuance.view(issued.row)["status_reference"]["status_list"]["uri"]
+    other = open_node(node.config)
+    try:
+        with node.store.transaction():
+            node.issuance.status.set_status(issued.row.group_id, issued.row.status_idx, "revoked")
+        # Both read the list and its anchor head before either appends: the second append
+        # names a head that is no longer the head.
+        fresh = other.store.registry_subject_head
+        before = fresh(uri)
+        reads: list[str] = []
+
+        def head_as_read_before(subject: str) -> int | None:
+            # The version and the entry's ``prev`` come from the head read before; the log's
+            # own check, in its append transaction, reads the head as it is.
+            reads.append(subject)
+            return before if subject == uri and len(reads) <= 2 else fresh(subject)
+
+        other.store.registry_subject_head = head_as_read_before
+        assert node.issuance.status.publish_pending() == [uri]
+        other.issuance.status._publish(uri)  # refused by the registry: gives way, no error
+        del other.store.registry_subject_head
+        row = node.store.get_status_list(uri)
+        assert row is not None and not row.pending
+        token = client.get(uri[len(node.config.public_url):]).get_data(as_text=True)
+        assert check_anchor(node, uri, token)["version"] == row.version
+        assert served_status(node, client, uri, issued.row.status_idx) == 1
+    finally:
+        other.close()
