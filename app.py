@@ -10,8 +10,15 @@ from __future__ import annotations
 import argparse
 import atexit
 import logging
+import os
+import signal
+import socket
+import subprocess
 import sys
+import threading
+import time
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import click
@@ -121,38 +128,109 @@ SERVER_THREADS = 8
 
 def serve(argv: list[str] | None = None) -> None:
     """Run the node on waitress (a production WSGI server: HTTP/1.1 keep-alive, a fixed pool of
-    worker threads) until interrupted."""
+    worker threads) until interrupted; with ``--workers N``, N such processes on one socket."""
     parser = argparse.ArgumentParser(description="Run the KYC identity service node.")
     defaults = Config.from_env()
     parser.add_argument("--host", default=defaults.host)
     parser.add_argument("--port", type=int, default=defaults.port, help="0 picks a free port")
     parser.add_argument("--threads", type=int, default=SERVER_THREADS,
-                        help="request worker threads")
+                        help="request worker threads (per process)")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="server processes sharing the port (one Python process uses one "
+                             "core at most)")
+    # Set by the supervisor for the processes it starts: the inherited listening socket.
+    parser.add_argument("--worker-socket", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--worker-index", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     # waitress warns on every burst that queues requests behind busy threads: expected under load.
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+    if args.workers > 1 and args.worker_socket is None:
+        sys.exit(_supervise(args))
     app = create_app()
-    server = create_server(
-        app,
-        host=args.host,
-        port=args.port,
-        threads=max(1, args.threads),
-        ident="kyc-node",
+    options: dict[str, Any] = {
+        "threads": max(1, args.threads),
+        "ident": "kyc-node",
         # Flask refuses larger bodies with a JSON 413; waitress stops anything far beyond that.
-        max_request_body_size=4 * _node(app).config.max_body_bytes,
-    )
-    publisher = Publisher(_node(app).registry, interval=1.0)
-    publisher.start()
-    # The e2e tests and the demo read this line to learn the bound port.
-    print(f"listening on http://{args.host}:{server.effective_port}", flush=True)
+        "max_request_body_size": 4 * _node(app).config.max_body_bytes,
+    }
+    if args.worker_socket is None:
+        server = create_server(app, host=args.host, port=args.port, **options)
+    else:
+        listener = socket.socket(fileno=args.worker_socket)
+        server = create_server(app, sockets=[listener], **options)
+        _exit_with_parent()
+    # One process collects witness cosignatures; the others only serve.
+    publisher = Publisher(_node(app).registry, interval=1.0) if args.worker_index == 0 else None
+    if publisher is not None:
+        publisher.start()
+    if args.worker_socket is None:
+        # The e2e tests and the demo read this line to learn the bound port.
+        print(f"listening on http://{args.host}:{server.effective_port}", flush=True)
     try:
         server.run()
     except KeyboardInterrupt:
         pass
     finally:
-        publisher.stop()
+        if publisher is not None:
+            publisher.stop()
         server.close()
+
+
+def _supervise(args: argparse.Namespace) -> int:
+    """Prepare the data directory once, bind the port, start ``args.workers`` server processes
+    on the inherited socket (the kernel hands each connection to one of them) and wait. When
+    one stops, or on SIGTERM/SIGINT, stop them all."""
+    # Migrations, the institution and its keys are made here, once, not raced by the workers.
+    _node(create_app()).close()
+    listener = socket.create_server((args.host, args.port), backlog=1024)
+    listener.set_inheritable(True)
+    fd = listener.fileno()
+    command = [sys.executable, str(Path(__file__).resolve()), "--worker-socket", str(fd),
+               "--threads", str(args.threads)]
+    workers = [
+        # Our own interpreter running this file: no outside input in the command.
+        subprocess.Popen([*command, "--worker-index", str(index)], pass_fds=(fd,))  # noqa: S603
+        for index in range(args.workers)
+    ]
+    port = listener.getsockname()[1]
+    print(f"listening on http://{args.host}:{port} ({args.workers} workers)", flush=True)
+
+    def stop(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    code = 0
+    try:
+        while all(worker.poll() is None for worker in workers):
+            time.sleep(0.2)
+        code = next(w.returncode for w in workers if w.returncode is not None) or 1
+        logging.getLogger(__name__).error("a worker process stopped (exit %s): stopping", code)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for worker in workers:
+            if worker.poll() is None:
+                worker.terminate()
+        for worker in workers:
+            try:
+                worker.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+        listener.close()
+    return code
+
+
+def _exit_with_parent() -> None:
+    """A worker ends when its supervisor is gone (killed without the chance to stop it)."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
 
 
 if __name__ == "__main__":

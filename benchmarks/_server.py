@@ -23,8 +23,11 @@ def free_port() -> int:
 class Server:
     """``python app.py --port P`` with its own data directory."""
 
-    def __init__(self, data_dir: Path, institution: str = "Bench Broker") -> None:
+    def __init__(
+        self, data_dir: Path, institution: str = "Bench Broker", *, workers: int = 1
+    ) -> None:
         self.data_dir = data_dir
+        self.workers = workers
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = data_dir.parent / "server.log"
@@ -55,7 +58,7 @@ class Server:
     def start(self) -> None:
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(  # noqa: S603 (our interpreter, our arguments)
-            [sys.executable, "app.py", "--port", str(self.port)],
+            [sys.executable, "app.py", "--port", str(self.port), "--workers", str(self.workers)],
             cwd=ROOT,
             env=self.env,
             stdout=log,
@@ -82,25 +85,41 @@ class Server:
         except OSError:
             return "(no log)"
 
-    def open_files(self) -> int:
-        """File descriptors the server holds (Linux ``/proc``). The server is restarted for
-        every phase because this count grows by two per request until ``ulimit -n``."""
+    def _pids(self) -> list[int]:
+        """The server process and its worker processes (``--workers``)."""
         if self.process is None:
-            return 0
-        try:
-            return len(os.listdir(f"/proc/{self.process.pid}/fd"))
-        except OSError:
-            return -1
+            return []
+        pids = [self.process.pid]
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                except OSError:
+                    continue
+                if int(fields[1]) == self.process.pid:
+                    pids.append(int(entry.name))
+        return pids
+
+    def open_files(self) -> int:
+        """File descriptors the server's processes hold (Linux ``/proc``)."""
+        total = 0
+        for pid in self._pids():
+            try:
+                total += len(os.listdir(f"/proc/{pid}/fd"))
+            except OSError:
+                return -1
+        return total
 
     def cpu_seconds(self) -> float:
-        """User + system CPU time of the server process so far (Linux ``/proc``)."""
-        if self.process is None:
-            return 0.0
-        try:
-            fields = Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            return float("nan")
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        """User + system CPU time of the server's processes so far (Linux ``/proc``)."""
+        total = 0.0
+        for pid in self._pids():
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                return float("nan")
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return total
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:

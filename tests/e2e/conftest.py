@@ -28,8 +28,9 @@ def free_port() -> int:
 class NodeProcess:
     """One node: its data directory, port, server process, and CLI."""
 
-    def __init__(self, name: str, data_dir: Path) -> None:
+    def __init__(self, name: str, data_dir: Path, *, workers: int = 1) -> None:
         self.name = name
+        self.workers = workers
         self.data_dir = data_dir
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -47,7 +48,7 @@ class NodeProcess:
     def start(self) -> None:
         self._log_file = self.log_path.open("a")
         self.process = subprocess.Popen(
-            [sys.executable, "app.py", "--port", str(self.port)],
+            [sys.executable, "app.py", "--port", str(self.port), "--workers", str(self.workers)],
             cwd=ROOT, env=self.env, stdout=self._log_file, stderr=subprocess.STDOUT, text=True,
         )
         deadline = time.monotonic() + 30
@@ -104,12 +105,12 @@ class NodeProcess:
 
 
 @pytest.fixture
-def make_node(tmp_path: Path) -> Iterator[Callable[[str], NodeProcess]]:
+def make_node(tmp_path: Path) -> Iterator[Callable[..., NodeProcess]]:
     """Make (not start) a node with its own data directory; every node is stopped at the end."""
     made: list[NodeProcess] = []
 
-    def make(name: str) -> NodeProcess:
-        node = NodeProcess(name, tmp_path / name)
+    def make(name: str, workers: int = 1) -> NodeProcess:
+        node = NodeProcess(name, tmp_path / name, workers=workers)
         made.append(node)
         return node
 
