@@ -570,7 +570,7 @@ def bench_http(args: argparse.Namespace, workdir: Path, floors: dict[str, float]
 
     seconds, made, server_cpu, client_cpu = phase("issuance", redeem_all)
     issued += made
-    rate = _rate(made, seconds)
+    rate = single_rate = _rate(made, seconds)
     _out(
         f"  issuance (token + nonce + credential): {made:,} in {seconds:5.1f} s = "
         f"{rate:6,.0f} /s  = {floor / rate:5.0f}x the ES256 floor, "
@@ -586,7 +586,7 @@ def bench_http(args: argparse.Namespace, workdir: Path, floors: dict[str, float]
     batch_holders = [
         [PrivateKey.generate(KeyType.P256) for _ in range(BATCH_SIZE)] for _ in range(threads)
     ]
-    batch_codes = max(1, per_thread // BATCH_SIZE)
+    batch_codes = max(1, args.batch_count // threads // BATCH_SIZE)
 
     def make_batch_offers(i: int, client: Client) -> int:
         codes[i] = [client.offer(applications[i], qr=False) for _ in range(batch_codes)]
@@ -601,7 +601,7 @@ def bench_http(args: argparse.Namespace, workdir: Path, floors: dict[str, float]
 
     seconds, made, server_cpu, client_cpu = phase("batch issuance", redeem_batches)
     issued += made
-    rate = _rate(made, seconds)
+    rate = batch_rate = _rate(made, seconds)
     _out(
         f"  batch issuance (token + nonce + credential with {BATCH_SIZE} key proofs): {made:,} "
         f"credentials in {seconds:5.1f} s = {rate:6,.0f} /s  = {floor / rate:5.1f}x the ES256 "
@@ -648,7 +648,12 @@ def bench_http(args: argparse.Namespace, workdir: Path, floors: dict[str, float]
         f"  server open files at the end of its busiest phase: {files:,} after {requests:,} "
         "requests (SQLite connections are pooled, so this stays flat)"
     )
-    _out(f"  target: >= 1,000 durable issuances/s on 2 cores (this machine: {os.cpu_count()} cpus)")
+    verdict = "met" if batch_rate >= 1000 else "not met"
+    _out(
+        f"  target: >= 1,000 durable issuances/s on 2 cores (this machine: {os.cpu_count()} "
+        f"cpus): {verdict} with batch issuance ({batch_rate:,.0f}/s); one credential per "
+        f"flow: {single_rate:,.0f}/s"
+    )
 
 
 # --- main -----------------------------------------------------------------------------------------
@@ -663,6 +668,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--rounds", type=int, default=5, help="alternating rounds, best kept")
     parser.add_argument("--service-count", type=int, default=1000, help="IssuanceService.issue")
     parser.add_argument("--http-count", type=int, default=2000, help="issuances over HTTP")
+    parser.add_argument(
+        "--batch-count", type=int, default=6000, help="credentials by batch issuance over HTTP"
+    )
     parser.add_argument("--whole-count", type=int, default=300, help="whole onboarding paths")
     parser.add_argument("--threads", type=int, default=8, help="HTTP client threads")
     parser.add_argument(
@@ -674,7 +682,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.quick:
         args.sd_count, args.ref_count, args.service_count = 200, 100, 50
-        args.http_count, args.whole_count = 200, 40
+        args.http_count, args.whole_count, args.batch_count = 200, 40, 400
     skip = set(filter(None, args.skip.split(",")))
 
     started = time.perf_counter()
