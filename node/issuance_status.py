@@ -112,6 +112,9 @@ class _UsedIndexes(Collection[int]):
         yield from self.picked
 
 
+_PUBLISH_ROUNDS = 3
+
+
 def _sha256(text: str) -> str:
     return hashlib.sha256(text.encode("ascii")).hexdigest()
 
@@ -247,11 +250,18 @@ class StatusLists:
         """Publish every list changed since its last publication; returns their URIs."""
         if self.node.store.in_transaction():
             return []  # the registry's group commit must not wait on our own write lock
-        published = []
+        published: list[str] = []
         with self._publish_lock:
-            for uri in self.node.store.pending_status_lists():
-                self._publish(uri)
-                published.append(uri)
+            # Again while something is pending, a few times: another worker process may have
+            # changed a list while we published it, or won the race to anchor it.
+            for _ in range(_PUBLISH_ROUNDS):
+                pending = self.node.store.pending_status_lists()
+                if not pending:
+                    break
+                for uri in pending:
+                    self._publish(uri)
+                    if uri not in published:
+                        published.append(uri)
         return published
 
     def current(self, uri: str) -> StatusListRow:

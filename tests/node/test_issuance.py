@@ -210,3 +210,36 @@ def test_two_processes_publishing_one_list_keep_the_latest_anchored(app, node, c
         assert served_status(node, client, uri, issued.row.status_idx) == 1
     finally:
         other.close()
+
+
+def test_a_change_made_while_publishing_is_published_too(app, node, client) -> None:
+    """A list changed (by another process, say) between reading it and anchoring it is still
+    pending after that publication: publish_pending goes round again."""
+    application_id = approved_application(node)
+    holder = PrivateKey.generate(KeyType.P256).public_key
+    first = node.issuance.issue(application_id, "KycCredential", holder, actor="t").row
+    second = node.issuance.issue(application_id, "KycCredential", holder, actor="t").row
+    uri = node.issuance.view(first)["status_reference"]["status_list"]["uri"]
+    assert second.group_id == first.group_id
+    with node.store.transaction():
+        node.issuance.status.set_status(first.group_id, first.status_idx, "revoked")
+    write = node.registry.write
+    calls: list[str] = []
+
+    def write_after_a_change(*args, **kwargs):
+        if not calls:  # the list was read; now it changes before the anchor lands
+            with node.store.transaction():
+                node.issuance.status.set_status(second.group_id, second.status_idx, "suspended")
+        calls.append(args[1])
+        return write(*args, **kwargs)
+
+    node.registry.write = write_after_a_change
+    try:
+        assert node.issuance.status.publish_pending() == [uri]
+    finally:
+        del node.registry.write
+    assert calls == [uri, uri]
+    row = node.store.get_status_list(uri)
+    assert row is not None and not row.pending
+    assert served_status(node, client, uri, first.status_idx) == 1
+    assert served_status(node, client, uri, second.status_idx) == 2
