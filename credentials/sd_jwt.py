@@ -689,7 +689,13 @@ def _issue(
         if holder_key is not None:
             raise InvalidInput("give either a cnf claim or holder_key, not both")
     elif holder_key is not None:
-        members.append(f'"cnf":{_json.compact({"jwk": holder_key.to_jwk()})}')
+        # Written by the key itself (once per key object): the same text as the encoder's.
+        jwk = (
+            holder_key.to_jwk_json()
+            if type(holder_key) is PublicKey
+            else _json.compact(holder_key.to_jwk())
+        )
+        members.append(f'"cnf":{{"jwk":{jwk}}}')
     if "_sd_alg" in payload:
         raise InvalidInput("_sd_alg is set by issue()")
     members.append(f'"_sd_alg":"{DEFAULT_HASH}"')
