@@ -471,3 +471,15 @@ def test_batched_inline_disclosures_keep_the_order_and_text_of_one_by_one(
     b = sd_jwt.verify(batched, lambda h, c: key, expected_typ=None, now=NOW, require_kb=False)
     assert a.claims == b.claims
     assert sorted(a.disclosed_paths) == sorted(b.disclosed_paths)
+
+
+@given(st.binary(max_size=3000))
+def test_signing_side_base64url_is_the_stdlib_urlsafe_encoding_unpadded(data: bytes) -> None:
+    # jose and sd_jwt encode with b2a_base64 and replaces (not a translate); the text must be
+    # exactly the stdlib's URL-safe alphabet without padding, for every length.
+    import base64
+
+    expected = base64.urlsafe_b64encode(data).rstrip(b"=")
+    assert jose._b64(data) == expected
+    assert sd_jwt._b64(data) == expected
+    assert jose._b64(bytearray(data)) == expected
