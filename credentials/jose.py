@@ -142,13 +142,17 @@ def _protected_header(header: Mapping[str, Any], key: PrivateKey) -> bytes:
     return found
 
 
-_URLSAFE = bytes.maketrans(b"+/", b"-_")
 
 
 def _b64(data: bytes) -> bytes:
-    # identity.encoding.b64url_encode, as ASCII bytes (the signing input is bytes). The padding
-    # and the newline are deleted by the same translate ("=" appears nowhere else).
-    return binascii.b2a_base64(data).translate(_URLSAFE, b"=\n")
+    # identity.encoding.b64url_encode, as ASCII bytes (the signing input is bytes); see there for
+    # why two replaces rather than a translate.
+    return (
+        binascii.b2a_base64(data, newline=False)
+        .replace(b"+", b"-")
+        .replace(b"/", b"_")
+        .rstrip(b"=")
+    )
 
 
 def _segment(text: str, what: str, limit: int) -> bytes:

@@ -35,7 +35,6 @@ import binascii
 import hashlib
 import hmac
 import json
-import operator
 import secrets
 import struct
 import threading
@@ -141,7 +140,7 @@ def _hash(alg: str, data: str) -> str:
 
 _quote: Final = json.encoder.encode_basestring  # a JSON string, non-ASCII kept (as json.dumps)
 _DISCLOSURE_JSON: Final = json.JSONEncoder(ensure_ascii=False, allow_nan=False).encode
-_DIGESTS_JOIN: Final = '","'.join
+_DIGESTS_JOIN: Final = b'","'.join
 _URLSAFE: Final = bytes.maketrans(b"+/", b"-_")
 _PAD_NEWLINE: Final = b"=\n"  # deleted by the same translate
 _SCALARS: Final = frozenset({str, int, bool, float, type(None)})
@@ -149,9 +148,8 @@ _sha256: Final = hashlib.sha256
 
 
 def _b64(data: bytes) -> bytes:
-    """``b64url_encode`` as ASCII bytes. The translation drops the padding and the newline in
-    the same pass ("=" appears nowhere else)."""
-    return binascii.b2a_base64(data).translate(_URLSAFE, _PAD_NEWLINE)
+    """``b64url_encode`` as ASCII bytes (see there: two replaces, not a translate)."""
+    return _b2a(data, newline=False).replace(b"+", b"-").replace(b"/", b"_").rstrip(b"=")
 
 
 _b2a: Final = binascii.b2a_base64
@@ -165,9 +163,16 @@ _SALT_TEXTS: Final = struct.Struct("22s2x" * _SALT_BATCH + "x")
 
 
 def _digests_b64(digests: list[bytes]) -> list[str]:
-    """The base64url of each of these 32-byte digests, in one encoder call: each digest and one
-    zero byte make a 33-byte group, which encodes to 44 characters; the first 43 are exactly the
-    digest's own base64url (its last 4 bits are followed by zero bits, as with padding)."""
+    """The base64url of each of these 32-byte digests (see ``_digest_texts``)."""
+    return list(map(_ascii, _digest_texts(digests)))  # no Python-level loop
+
+
+def _digest_texts(digests: list[bytes]) -> list[bytes]:
+    """The base64url of each of these 32-byte digests as ASCII bytes, in one encoder call: each
+    digest and one zero byte make a 33-byte group, which encodes to 44 characters; the first 43
+    are exactly the digest's own base64url (its last 4 bits are followed by zero bits, as with
+    padding). Bytes, because the top-level ``_sd`` is sorted and joined without ever needing
+    one ``str`` per digest (ASCII bytes sort as their text does)."""
     count = len(digests)
     if not count:
         return []
@@ -176,15 +181,21 @@ def _digests_b64(digests: list[bytes]) -> list[str]:
         layout = struct.Struct("43sx" * count + "x")  # and the newline at the end
         if len(_DIGEST_LAYOUTS) < 128:
             _DIGEST_LAYOUTS[count] = layout
-    text = _b2a(_ZERO.join(digests) + _ZERO).translate(_URLSAFE)
-    return list(map(_ascii, layout.unpack(text)))  # no Python-level loop
+    text = _b2a(_ZERO.join(digests) + _ZERO).replace(b"+", b"-").replace(b"/", b"_")
+    return list(layout.unpack(text))
 
+
+# The struct layouts splitting n decoy draws of 32 bytes, by n (0 to 64, the most decoys allowed):
+# made once rather than from a format string for every object that has decoys.
+_DECOY_DRAWS: Final = tuple(struct.Struct("32s" * count) for count in range(65))
 
 # struct layouts splitting the encoding of n digests, by n (an object's _sd holds its hidden
 # claims and its decoys, so a few sizes recur); at most 128 are kept.
 _DIGEST_LAYOUTS: dict[int, struct.Struct] = {}
 _ascii: Final = bytes.decode  # UTF-8, which base64url text is
-_digest: Final = operator.methodcaller("digest")
+# The hash objects' own digest method, called through map: a methodcaller looks the name up on
+# every call and costs about as much again as the digest itself.
+_digest: Final = type(_sha256()).digest
 
 
 def _json_value(value: Any) -> str:
@@ -421,13 +432,14 @@ class _Issuer:
         )
         self.disclosures: list[bytes] = []  # base64url, in the order they were made
         self.top_hidden: set[str] = set()  # names of the selectively disclosable top-level claims
-        self.top_digests: list[str] = []  # the top-level _sd array, decoys included, sorted
+        # The top-level _sd array, decoys included, sorted: base64url as ASCII bytes.
+        self.top_digests: list[bytes] = []
         # Whether a disclosure was made inside one of the ``protected`` top-level claims (the
         # caller refuses the credential; see ``issue_sd_jwt_vc``).
         self.protected_marked = False
         self.block = b""
         self.used = 0
-        self.salts: list[bytes] = []  # made ahead (``more_salts``), each used once
+        self.salts: list[str] = []  # made ahead (``more_salts``), each used once
 
     def random(self, n: int) -> bytes:
         start = self.used
@@ -450,13 +462,15 @@ class _Issuer:
                 return value % n
 
     def more_salts(self) -> None:
-        """Refill ``self.salts`` (in place: callers hold it) with salts as ASCII bytes. Each is
+        """Refill ``self.salts`` (in place: callers hold it) with salts (``str``). Each is
         the base64url of 16 fresh bytes (128 bits, RFC 9901 §9.3), needing no escapes. They are
         encoded together, in one call, as 18-byte groups of the 16 bytes and two zeros: a
         group's first 22 characters are exactly the base64url of its 16 bytes (whose last 4 bits
         are followed by zero bits, as with padding)."""
         groups = _SALT_GROUPS.pack(*_SALT_DRAWS.unpack(self.random(SALT_BYTES * _SALT_BATCH)))
-        self.salts.extend(_SALT_TEXTS.unpack(_b2a(groups).translate(_URLSAFE)))
+        # Decoded to str here, through map: one C-level pass instead of a call per salt.
+        text = _b2a(groups).replace(b"+", b"-").replace(b"/", b"_")
+        self.salts.extend(map(_ascii, _SALT_TEXTS.unpack(text)))
 
     def given_salt(self) -> str:
         """The next salt from ``salt_source``, as a JSON string."""
@@ -470,8 +484,22 @@ class _Issuer:
         count = low + (self.randbelow(high - low + 1) if high > low else 0)
         # RFC 9901 §4.2.5: a decoy is the digest of a random value, indistinguishable from a real
         # one (SHA-256 over 32 fresh random bytes).
-        draws = struct.unpack("32s" * count, self.random(32 * count))
+        draws = _DECOY_DRAWS[count].unpack(self.random(32 * count))
         return list(map(_digest, map(_sha256, draws)))  # no Python-level loop
+
+    def flush(self, texts: list[bytes], digests: list[bytes]) -> None:
+        """Encode and hash the inline disclosures written so far (``texts``, their UTF-8 JSON),
+        appending them to ``self.disclosures`` and their digests to ``digests``; empties
+        ``texts``. A few C-level passes over all of them instead of five calls for each: their
+        standard base64 (each ending in its padding and a newline) is joined, turned into
+        base64url with the padding deleted (replaces: see ``b64url_encode``), and split at the
+        newlines."""
+        blob = b"".join(map(_b2a, texts)).replace(b"+", b"-").replace(b"/", b"_")
+        made = blob.replace(b"=", b"").split(b"\n")
+        made.pop()  # the nothing after the last newline
+        self.disclosures += made
+        digests += map(_digest, map(_sha256, made))  # RFC 9901 §4.2.3, over the base64url
+        texts.clear()
 
     def disclose(self, name: str | None, value: Any) -> bytes:
         """Write one disclosure; returns its SHA-256 digest (RFC 9901 §4.2.3), not yet encoded."""
@@ -482,7 +510,7 @@ class _Issuer:
             salts = self.salts
             if not salts:
                 self.more_salts()
-            salt = f'"{salts.pop().decode("ascii")}"'
+            salt = f'"{salts.pop()}"'
         if type(value) is str:
             value_json = _quote(value)
         else:
@@ -536,6 +564,10 @@ class _Issuer:
         plain: dict[str, Any] = {}
         digests: list[Any] = []  # raw digests, then their base64url
         hidden: set[str] = set()
+        # Inline disclosures written (UTF-8 JSON) but not yet encoded and hashed: ``flush`` does
+        # that for all of them at once, before anything else can make a disclosure (so the
+        # disclosures keep the order they were made in) and at the end.
+        texts: list[bytes] = []
         plain_blocked = _RESERVED_NAMES if top else _NESTED_RESERVED
         hidden_blocked = self.top_blocked if top else _NESTED_RESERVED
         protected = self.protected if top else _NOTHING
@@ -557,11 +589,15 @@ class _Issuer:
                 elif key in protected:
                     # Nothing under a protected claim may be hidden. Every marker under it
                     # makes a disclosure (or raises), so the count of disclosures tells.
+                    if texts:
+                        self.flush(texts, digests)
                     made = len(disclosures)
                     plain[key] = self.encode(value)
                     if len(disclosures) != made:
                         self.protected_marked = True
                 else:
+                    if texts:
+                        self.flush(texts, digests)
                     plain[key] = self.encode(value)
                 continue
             if kind is SD and type(key.value) is str:
@@ -574,6 +610,8 @@ class _Issuer:
                 if not is_sd:
                     if name in plain or name in hidden:
                         raise InvalidInput(f"claim {name!r} appears twice")
+                    if texts:
+                        self.flush(texts, digests)
                     made = len(disclosures)
                     plain[name] = self.encode(value)
                     if name in protected and len(disclosures) != made:
@@ -598,23 +636,24 @@ class _Issuer:
                         value_json = int.__repr__(value)  # ValueError past the digit limit
                     else:
                         value_json = "null"
-                    salt = salts.pop().decode("ascii")
-                    text = f'["{salt}", {_quote(name)}, {value_json}]'
-                    encoded = _b2a(text.encode("utf-8"))  # refuses lone surrogates
+                    text = f'["{salts.pop()}", {_quote(name)}, {value_json}]'
+                    texts.append(text.encode("utf-8"))  # refuses lone surrogates
                 except ValueError as exc:
                     raise InvalidInput(f"disclosure cannot be serialised as JSON: {exc}") from exc
-                encoded = encoded.translate(_URLSAFE, _PAD_NEWLINE)
-                disclosures.append(encoded)
-                digests.append(_sha256(encoded).digest())
             else:
+                if texts:
+                    self.flush(texts, digests)
                 digests.append(self.disclose(name, value))
+        if texts:
+            self.flush(texts, digests)
         if digests:
             digests += self.decoy_digests()
-            digests = _digests_b64(digests)
-            # RFC 9901 §4.2.4.1: hide the original order, here by sorting.
+            digests = _digest_texts(digests)
+            # RFC 9901 §4.2.4.1: hide the original order, here by sorting (ASCII bytes sort as
+            # their text does).
             digests.sort()
             if not top:
-                plain["_sd"] = digests
+                plain["_sd"] = list(map(_ascii, digests))
         if top:
             # The top-level _sd is written into the payload JSON by _issue, after the claims.
             self.top_hidden = hidden
@@ -684,12 +723,19 @@ def _issue(
     # The payload is the claims, then _sd, cnf and _sd_alg: these three are written here as JSON
     # members. _sd holds base64url digests only, so they are joined as they are (nothing to
     # escape); the encoder would cost about 15 times as much for them.
-    members = [f'"_sd":["{_DIGESTS_JOIN(issuer.top_digests)}"]'] if issuer.top_digests else []
+    digests = issuer.top_digests
+    members = [f'"_sd":["{_DIGESTS_JOIN(digests).decode("ascii")}"]'] if digests else []
     if "cnf" in payload or "cnf" in issuer.top_hidden:
         if holder_key is not None:
             raise InvalidInput("give either a cnf claim or holder_key, not both")
     elif holder_key is not None:
-        members.append(f'"cnf":{_json.compact({"jwk": holder_key.to_jwk()})}')
+        # Written by the key itself (once per key object): the same text as the encoder's.
+        jwk = (
+            holder_key.to_jwk_json()
+            if type(holder_key) is PublicKey
+            else _json.compact(holder_key.to_jwk())
+        )
+        members.append(f'"cnf":{{"jwk":{jwk}}}')
     if "_sd_alg" in payload:
         raise InvalidInput("_sd_alg is set by issue()")
     members.append(f'"_sd_alg":"{DEFAULT_HASH}"')

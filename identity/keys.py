@@ -16,6 +16,7 @@ non-canonical encodings, see ``identity/_ed25519.py``).
 
 from __future__ import annotations
 
+import binascii
 import enum
 import hashlib
 import hmac
@@ -197,6 +198,9 @@ def _check_ed25519(raw: bytes) -> None:
     raise InvalidKey(f"Ed25519 public key refused: {verdict.value.replace('_', ' ')}")
 
 
+_b2a: Final = binascii.b2a_base64
+_URLSAFE: Final = bytes.maketrans(b"+/", b"-_")
+
 # PublicKey.from_jwk keeps the keys it built from string-only JWKs (a holder's cnf key comes back
 # with every presentation; decoding and checking a P-256 point costs more than a signature check
 # of the rest of the token). Only keys that passed every check are kept; PublicKey is immutable.
@@ -218,6 +222,9 @@ class PublicKey:
     _crypto: ed25519.Ed25519PublicKey | ec.EllipticCurvePublicKey = field(
         init=False, repr=False, compare=False
     )
+    # ``to_jwk_json()``, written on first use (public data of an immutable key): an issuer writes
+    # it into the ``cnf`` of every credential for this key.
+    _jwk_json: str | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         key_type = _coerce_key_type(self.key_type)
@@ -314,6 +321,25 @@ class PublicKey:
             "x": b64url_encode(self.raw[1:33]),
             "y": b64url_encode(self.raw[33:]),
         }
+
+    def to_jwk_json(self) -> str:
+        """``to_jwk()`` as compact JSON text: what ``json.dumps(key.to_jwk(), separators=(",",
+        ":"))`` writes (the same members in the same order; base64url needs no escaping)."""
+        text = self._jwk_json
+        if text is None:
+            raw = self.raw
+            if self.key_type is KeyType.ED25519:
+                text = f'{{"kty":"OKP","crv":"Ed25519","x":"{b64url_encode(raw)}"}}'
+            else:
+                # x and y in one encoder call: each 32-byte coordinate and a zero byte make a
+                # 33-byte group (44 characters), whose first 43 are the coordinate's base64url.
+                both = _b2a(raw[1:33] + b"\x00" + raw[33:] + b"\x00").translate(_URLSAFE)
+                text = (
+                    f'{{"kty":"EC","crv":"P-256","x":"{both[:43].decode("ascii")}",'
+                    f'"y":"{both[44:87].decode("ascii")}"}}'
+                )
+            object.__setattr__(self, "_jwk_json", text)
+        return text
 
     def thumbprint(self) -> str:
         """RFC 7638 SHA-256 thumbprint of ``to_jwk()``, base64url."""

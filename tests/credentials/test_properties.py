@@ -225,6 +225,7 @@ def test_digests_encoded_together_are_each_digests_base64url(digests: list[bytes
     from identity.encoding import b64url_encode
 
     assert sd_jwt._digests_b64(digests) == [b64url_encode(d) for d in digests]
+    assert sd_jwt._digest_texts(digests) == [b64url_encode(d).encode() for d in digests]
 
 
 @settings(deadline=None)
@@ -406,3 +407,79 @@ def test_unserialisable_scalar_values_are_refused_inline_too(kind: str) -> None:
     value = {"lone surrogate": "\ud800", "huge int": 10**5000, "nan": float("nan")}[kind]
     with pytest.raises(InvalidInput, match="disclosure cannot be serialised"):
         sd_jwt.issue({SD("a"): 1, SD("b"): value}, ISSUER)
+
+
+_mixed_values = st.none() | st.booleans() | st.integers() | st.text(max_size=6) | st.floats()
+_mixed_keys = st.sampled_from(["a", "b", "c", "d", "e"])
+
+
+@st.composite
+def _mixed_claims(draw: st.DrawFn, depth: int = 0) -> dict[Any, Any]:
+    """Objects mixing hidden scalars (disclosed inline, encoded in batches), hidden objects and
+    arrays (disclosed one by one) and plain objects with hidden parts, in any order."""
+    claims: dict[Any, Any] = {}
+    for name in draw(st.lists(_mixed_keys, unique=True, max_size=5)):
+        choice = draw(st.integers(0, 4 if depth < 2 else 1))
+        if choice == 0:
+            claims[SD(name)] = draw(_mixed_values)
+        elif choice == 1:
+            claims[name] = draw(_mixed_values)
+        elif choice == 2:
+            claims[SD(name)] = draw(_mixed_claims(depth + 1))
+        elif choice == 3:
+            claims[name] = draw(_mixed_claims(depth + 1))
+        else:
+            claims[name] = [SD(draw(_mixed_values)), draw(_mixed_claims(depth + 1))]
+    return claims
+
+
+def _no_digests(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _no_digests(v) for k, v in value.items() if k != "_sd"}
+    if isinstance(value, list):
+        return [_no_digests(v) for v in value if not (isinstance(v, dict) and "..." in v)]
+    return value
+
+
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_mixed_claims())
+def test_batched_inline_disclosures_keep_the_order_and_text_of_one_by_one(
+    claims: dict[Any, Any],
+) -> None:
+    # With salt_source every disclosure is written one by one (Disclosure.create's way); without
+    # it, hidden scalars are written inline and encoded and hashed in batches. Both must make the
+    # same disclosures, in the same order, each exactly what Disclosure.create writes, and every
+    # digest must be referenced (the credential verifies to the same claims).
+    counter = iter(range(10_000))
+    try:
+        one_by_one = sd_jwt.issue(claims, ISSUER, salt_source=lambda: f"s{next(counter)}")
+    except Error as exc:
+        with pytest.raises(type(exc)):
+            sd_jwt.issue(claims, ISSUER)
+        return
+    batched = sd_jwt.issue(claims, ISSUER, decoys=(0, 3))
+    first = [Disclosure.parse(d) for d in one_by_one.split("~")[1:-1]]
+    second = [Disclosure.parse(d) for d in batched.split("~")[1:-1]]
+    # Only the salts differ, and the digests and decoys that follow from them.
+    assert [(d.name, _no_digests(d.value)) for d in first] == [
+        (d.name, _no_digests(d.value)) for d in second
+    ]
+    for made in second:
+        assert made.encoded == Disclosure.create(made.salt, made.name, made.value).encoded
+    key = ISSUER.public_key
+    a = sd_jwt.verify(one_by_one, lambda h, c: key, expected_typ=None, now=NOW, require_kb=False)
+    b = sd_jwt.verify(batched, lambda h, c: key, expected_typ=None, now=NOW, require_kb=False)
+    assert a.claims == b.claims
+    assert sorted(a.disclosed_paths) == sorted(b.disclosed_paths)
+
+
+@given(st.binary(max_size=3000))
+def test_signing_side_base64url_is_the_stdlib_urlsafe_encoding_unpadded(data: bytes) -> None:
+    # jose and sd_jwt encode with b2a_base64 and replaces (not a translate); the text must be
+    # exactly the stdlib's URL-safe alphabet without padding, for every length.
+    import base64
+
+    expected = base64.urlsafe_b64encode(data).rstrip(b"=")
+    assert jose._b64(data) == expected
+    assert sd_jwt._b64(data) == expected
+    assert jose._b64(bytearray(data)) == expected

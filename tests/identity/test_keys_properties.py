@@ -179,3 +179,15 @@ def test_es256_der_to_raw_matches_the_der_decoder(r: int, s: int) -> None:
 def test_es256_signatures_verify(key: PrivateKey, message: bytes) -> None:
     key.public_key.verify(key.sign(message), message)
     key.public_key.verify(key.sign(bytearray(message)), message)
+
+
+@settings(deadline=None)
+@given(private_keys)
+def test_jwk_json_is_the_compact_json_of_to_jwk(key: PrivateKey) -> None:
+    # to_jwk_json writes the JWK itself (x and y encoded in one call for P-256) and keeps it on
+    # the key: it must be exactly what the JSON encoder writes for to_jwk(), every time.
+    public = PublicKey(key.key_type, key.public_key.raw)  # a fresh object: nothing kept yet
+    expected = json.dumps(public.to_jwk(), separators=(",", ":"), ensure_ascii=False)
+    assert public.to_jwk_json() == expected
+    assert public.to_jwk_json() == expected
+    assert public == key.public_key and hash(public) == hash(key.public_key)
