@@ -27,7 +27,7 @@ from identity.keys import PrivateKey, PublicKey
 from identity.multikey import multikey_from_public_key
 from kyc.checks import age_on
 from node.events import Event
-from node.issuance_status import IETF, W3C, CredentialStatus, StatusLists
+from node.issuance_status import IETF, W3C, Allocation, CredentialStatus, StatusLists
 from storage import AuditEvent
 from storage.issuance import CredentialRow
 
@@ -194,6 +194,33 @@ class IssuedCredential:
     row: CredentialRow
 
 
+@dataclass(frozen=True, slots=True)
+class IssuanceDraft:
+    """What ``IssuanceService.prepare`` read: the credentials' content but their status."""
+
+    configuration: CredentialConfiguration
+    application_id: str
+    broker_key_id: int
+    holder_did: str
+    subject: dict[str, Any]
+    holder_keys: tuple[PublicKey, ...]
+    key: PrivateKey
+    kid: str
+    issuer: str
+    iat: int
+    exp: int
+    now: str
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedIssuance:
+    """The rows ``IssuanceService.record`` stored, with their status allocations."""
+
+    draft: IssuanceDraft
+    allocations: tuple[Allocation, ...]
+    rows: tuple[CredentialRow, ...]
+
+
 # --- the service ----------------------------------------------------------------------------------
 
 
@@ -266,7 +293,24 @@ class IssuanceService:
         """Issue one credential per holder key, all from the same application data (OpenID4VCI
         batch issuance: one credential per key, so presentations cannot be linked by key or
         signature). All or nothing: one transaction, each credential its own random status
-        index and audit record."""
+        index and audit record.
+
+        Three steps, so the writer lock is held only for the rows: ``prepare`` reads (and
+        decrypts) what the credentials say, ``record`` allocates their status indexes and
+        stores their rows, and ``sign`` builds them once that is committed."""
+        draft = self.prepare(application_id, configuration_id, holder_keys)
+        with self.node.store.transaction():
+            recorded = self.record(draft, actor=actor)
+            if within is not None:
+                within([row.id for row in recorded.rows])
+        issued = self.sign(recorded)
+        self.status.publish_pending()  # a new status group's first publication
+        return issued
+
+    def prepare(
+        self, application_id: str, configuration_id: str, holder_keys: Sequence[PublicKey]
+    ) -> IssuanceDraft:
+        """Everything the credentials will say except their status references. Reads only."""
         if not holder_keys:
             raise errors.InvalidValue("at least one holder key is needed")
         configuration = CONFIGURATIONS.get(configuration_id)
@@ -277,10 +321,8 @@ class IssuanceService:
         if application is None:  # approved_claims found it a moment ago
             raise errors.NotFound(f"no application {application_id!r}")
         key = self._signing_key(configuration.key_role)
-        kid = self.kid(key.public_key)
         moment = self.node.clock()
         iat = int(moment.timestamp())
-        exp = iat + int(self.settings.credential_validity.total_seconds())
         today = moment.date()
         subject: dict[str, Any] = {
             "kyc_level": claims.kyc_level,
@@ -294,85 +336,111 @@ class IssuanceService:
             "residence_country": claims.residence_country,
             "document_type": claims.document_type,
         }
-        now = self.node.now()
-        issuer = self.node.institution.did
+        return IssuanceDraft(
+            configuration=configuration,
+            application_id=application_id,
+            broker_key_id=application.broker_key_id,
+            holder_did=claims.holder_did,
+            subject=subject,
+            holder_keys=tuple(holder_keys),
+            key=key,
+            kid=self.kid(key.public_key),
+            issuer=self.node.institution.did,
+            iat=iat,
+            exp=iat + int(self.settings.credential_validity.total_seconds()),
+            now=self.node.now(),
+        )
+
+    def record(self, draft: IssuanceDraft, *, actor: str) -> RecordedIssuance:
+        """Allocate the status indexes and store the credential rows and their audit records,
+        inside the caller's transaction. The client must still be approved: ``prepare`` read
+        that before the writer lock was taken."""
+        self.node.kyc.approved_status(draft.application_id)
+        configuration = draft.configuration
+        allocations = self.status.allocate_many(configuration.status_format, len(draft.holder_keys))
+        rows = [
+            CredentialRow(
+                id="cred_" + secrets.token_urlsafe(12),
+                application_id=draft.application_id,
+                broker_key_id=draft.broker_key_id,
+                format=configuration.format,
+                configuration_id=configuration.id,
+                status=CredentialStatus.VALID,
+                suspended_by=None,
+                status_reason=None,
+                group_id=allocation.group_id,
+                status_idx=allocation.index,
+                holder_jkt=holder_key.thumbprint(),
+                issuer_kid=draft.kid,
+                issued_at=draft.now,
+                expires_at=_iso(draft.exp),
+                updated_at=draft.now,
+            )
+            for holder_key, allocation in zip(draft.holder_keys, allocations, strict=True)
+        ]
+        self.node.store.add_credentials(rows)
+        self.node.store.record_events([
+            AuditEvent(
+                draft.now,
+                actor,
+                "credential.issued",
+                row.id,
+                {
+                    "application_id": draft.application_id,
+                    "configuration": configuration.id,
+                    "status_group": row.group_id,
+                },
+            )
+            for row in rows
+        ])
+        return RecordedIssuance(draft, tuple(allocations), tuple(rows))
+
+    def sign(self, recorded: RecordedIssuance) -> list[IssuedCredential]:
+        """The credentials themselves, for rows already stored (pure computation: signing with
+        a key loaded by ``prepare`` does not fail on valid input)."""
+        draft = recorded.draft
+        configuration = draft.configuration
         issued: list[IssuedCredential] = []
-        with self.node.store.transaction():
-            allocations = self.status.allocate_many(configuration.status_format, len(holder_keys))
-            for holder_key, allocation in zip(holder_keys, allocations, strict=True):
-                credential_id = "cred_" + secrets.token_urlsafe(12)
-                status = StatusLists.references(
-                    configuration.status_format, allocation.index, allocation.lists
+        for holder_key, allocation, row in zip(
+            draft.holder_keys, recorded.allocations, recorded.rows, strict=True
+        ):
+            status = StatusLists.references(
+                configuration.status_format, allocation.index, allocation.lists
+            )
+            if configuration.format == SD_JWT_VC:
+                payload: dict[Any, Any] = {
+                    "iss": draft.issuer,
+                    "iat": draft.iat,
+                    "exp": draft.exp,
+                    "vct": self.vct,
+                    "vct#integrity": self.vct_integrity,
+                    SD("sub"): draft.holder_did,
+                    **{SD(name): value for name, value in draft.subject.items()},
+                    "status": status,
+                }
+                token = issue_sd_jwt_vc(
+                    payload,
+                    draft.key,
+                    header={"kid": draft.kid, "alg": configuration.alg},
+                    holder_key=holder_key,
+                    decoys=self.settings.decoys,
                 )
-                if configuration.format == SD_JWT_VC:
-                    payload: dict[Any, Any] = {
-                        "iss": issuer,
-                        "iat": iat,
-                        "exp": exp,
-                        "vct": self.vct,
-                        "vct#integrity": self.vct_integrity,
-                        SD("sub"): claims.holder_did,
-                        **{SD(name): value for name, value in subject.items()},
-                        "status": status,
-                    }
-                    token = issue_sd_jwt_vc(
-                        payload,
-                        key,
-                        header={"kid": kid, "alg": configuration.alg},
-                        holder_key=holder_key,
-                        decoys=self.settings.decoys,
-                    )
-                else:
-                    credential = {
-                        "@context": [V2_CONTEXT],
-                        "type": ["VerifiableCredential", "KycCredential"],
-                        "issuer": issuer,
-                        "validFrom": _iso(iat),
-                        "validUntil": _iso(exp),
-                        "credentialSubject": {"id": claims.holder_did, **subject},
-                        "credentialStatus": status,
-                        "cnf": {"jwk": holder_key.to_jwk()},
-                    }
-                    token = build_vc_jwt(
-                        credential, key, kid=kid, iat=iat, exp=exp,
-                        header={"alg": configuration.alg},
-                    )
-                row = CredentialRow(
-                    id=credential_id,
-                    application_id=application_id,
-                    broker_key_id=application.broker_key_id,
-                    format=configuration.format,
-                    configuration_id=configuration.id,
-                    status=CredentialStatus.VALID,
-                    suspended_by=None,
-                    status_reason=None,
-                    group_id=allocation.group_id,
-                    status_idx=allocation.index,
-                    holder_jkt=holder_key.thumbprint(),
-                    issuer_kid=kid,
-                    issued_at=now,
-                    expires_at=_iso(exp),
-                    updated_at=now,
+            else:
+                credential = {
+                    "@context": [V2_CONTEXT],
+                    "type": ["VerifiableCredential", "KycCredential"],
+                    "issuer": draft.issuer,
+                    "validFrom": _iso(draft.iat),
+                    "validUntil": _iso(draft.exp),
+                    "credentialSubject": {"id": draft.holder_did, **draft.subject},
+                    "credentialStatus": status,
+                    "cnf": {"jwk": holder_key.to_jwk()},
+                }
+                token = build_vc_jwt(
+                    credential, draft.key, kid=draft.kid, iat=draft.iat, exp=draft.exp,
+                    header={"alg": configuration.alg},
                 )
-                issued.append(IssuedCredential(credential_id, configuration, token, row))
-            self.node.store.add_credentials([item.row for item in issued])
-            self.node.store.record_events([
-                AuditEvent(
-                    now,
-                    actor,
-                    "credential.issued",
-                    item.id,
-                    {
-                        "application_id": application_id,
-                        "configuration": configuration.id,
-                        "status_group": item.row.group_id,
-                    },
-                )
-                for item in issued
-            ])
-            if within is not None:
-                within([credential.id for credential in issued])
-        self.status.publish_pending()  # a new status group's first publication
+            issued.append(IssuedCredential(row.id, configuration, token, row))
         return issued
 
     # --- reading --------------------------------------------------------------------------------

@@ -452,37 +452,45 @@ class Oid4vciService:
         if len({key.thumbprint() for key in holder_keys}) != len(holder_keys):
             raise InvalidKeyProof("each key proof must be for a different key")
         token_hash = token.token_hash
-
-        def mark_issued(_credential_ids: Sequence[str]) -> None:
-            current = self.node.store.find_access_token(token_hash)
-            if current is None or configuration_id in current.issued:
-                raise InvalidCredentialRequest("this credential was already issued for this token")
-            self.node.store.mark_token_issued(token_hash, [*current.issued, configuration_id])
-
-        # One transaction, one fsync: the nonce is consumed, then the credentials are issued
-        # in a nested savepoint. A refused issuance rolls back only the savepoint, so the
-        # nonce stays used whatever happens to the request.
         expires_at = self.nonce_expiry(nonce)
+        # Read (and decrypt) what the credentials will say before taking the writer lock.
         refused: errors.Error | None = None
+        draft = None
+        try:
+            draft = self.issuance.prepare(
+                offer.application_id, str(configuration_id), holder_keys
+            )
+        except errors.Error as exc:
+            refused = exc
+        # One transaction, one fsync: the nonce is consumed, then the credentials' rows are
+        # stored in a nested savepoint. A refused issuance rolls back only the savepoint, so
+        # the nonce stays used whatever happens to the request.
+        recorded = None
         with self.node.store.transaction():
             if not self.node.store.use_nonce(_hash(nonce), expires_at, self.node.unix_now()):
                 raise InvalidNonce("the c_nonce was already used")
-            try:
-                issued = self.issuance.issue_batch(
-                    offer.application_id,
-                    str(configuration_id),
-                    holder_keys,
-                    actor="oid4vci",
-                    within=mark_issued,
-                )
-            except errors.Error as exc:
-                refused = exc
-        if isinstance(refused, errors.Conflict | errors.NotFound):
-            raise CredentialRequestDenied(
-                "the credential cannot be issued: the client is no longer approved"
-            ) from refused
-        if refused is not None:
-            raise refused
+            if draft is not None:
+                try:
+                    with self.node.store.transaction():
+                        recorded = self.issuance.record(draft, actor="oid4vci")
+                        current = self.node.store.find_access_token(token_hash)
+                        if current is None or configuration_id in current.issued:
+                            raise InvalidCredentialRequest(
+                                "this credential was already issued for this token"
+                            )
+                        self.node.store.mark_token_issued(
+                            token_hash, [*current.issued, configuration_id]
+                        )
+                except errors.Error as exc:
+                    refused, recorded = exc, None
+        if recorded is None:  # refused: refused is set
+            if isinstance(refused, errors.Conflict | errors.NotFound):
+                raise CredentialRequestDenied(
+                    "the credential cannot be issued: the client is no longer approved"
+                ) from refused
+            raise refused or CredentialRequestDenied("the credential cannot be issued")
+        # Signed after the commit, outside the writer lock.
+        issued = self.issuance.sign(recorded)
         self.issuance.status.publish_pending()  # a new status group's first publication
         return {"credentials": [{"credential": item.credential} for item in issued]}
 

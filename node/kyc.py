@@ -278,8 +278,8 @@ class KycService:
         sealed = self.node.vault.open(row.id, row.sealed_pii)
         return _application_from_pii(sealed["application"], row.holder_did)
 
-    def approved_claims(self, application_id: str) -> ApprovedClaims:
-        """The claims a KYC credential may carry, for an approved, unrestricted client."""
+    def approved_status(self, application_id: str) -> KycApplicationRow:
+        """The application of an approved, unrestricted client; refused otherwise."""
         row = self.node.store.get_application(application_id)
         if row is None:
             raise errors.NotFound(f"no application {application_id!r}")
@@ -287,6 +287,11 @@ class KycService:
             raise NotApproved(f"application {application_id} is {row.status}, not approved")
         if row.restricted_at is not None or row.erased_at is not None:
             raise ProcessingRestricted(f"processing of {application_id} is restricted")
+        return row
+
+    def approved_claims(self, application_id: str) -> ApprovedClaims:
+        """The claims a KYC credential may carry, for an approved, unrestricted client."""
+        row = self.approved_status(application_id)
         application = self._open(row)
         return ApprovedClaims(
             application_id=row.id, holder_did=row.holder_did, kyc_level=int(row.kyc_level or 0),

@@ -243,3 +243,20 @@ def test_a_change_made_while_publishing_is_published_too(app, node, client) -> N
     assert row is not None and not row.pending
     assert served_status(node, client, uri, first.status_idx) == 1
     assert served_status(node, client, uri, second.status_idx) == 2
+
+
+def test_a_client_suspended_after_prepare_gets_nothing(node) -> None:
+    """The claims are read before the writer lock is taken; the approval is checked again
+    under it, so a suspension that lands in between is not missed."""
+    from node.kyc import NotApproved
+
+    application_id = approved_application(node)
+    holder = PrivateKey.generate(KeyType.P256).public_key
+    draft = node.issuance.prepare(application_id, "KycCredential", [holder])
+    with node.store.transaction():
+        node.store.update_application(application_id, status="suspended")
+    before = node.store.row_counts()
+    with pytest.raises(NotApproved), node.store.transaction():
+        node.issuance.record(draft, actor="t")
+    assert node.store.row_counts() == before
+    assert node.issuance.credentials_for(application_id) == []
