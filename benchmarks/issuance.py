@@ -25,7 +25,8 @@ What is measured (each beside a floor measured in the same run, and as a ratio t
   default one per CPU; its own ``KYC_DATA_DIR`` in a temp dir, a broker key made with
   ``flask --app app apikey create``) driven by client threads in this process (on the same cores),
   OpenID4VCI pre-authorized code flow with real key proofs. Its floor is ``GET /health``.
-  *issuance* times token -> nonce -> credential (offers made beforehand); *whole path* times
+  *issuance* times token -> nonce -> credential (offers made beforehand), each flow on a new
+  connection (one wallet's), the requests of a flow on one keep-alive connection; *whole path* times
   ``POST /kyc/applications`` -> offer (with QR) -> token -> nonce -> credential. Every 200 from
   the credential endpoint is a committed row (``synchronous=FULL``); the rows are counted in the
   database after the server stops. Server CPU time per credential (all its processes) is read
@@ -461,6 +462,9 @@ class Client:
         )
         if status != 200 or len(answer["credentials"]) != len(holders):
             raise RuntimeError(f"credential: {status} {answer}")
+        # The flow is one wallet's: the next flow is another wallet, on its own connection
+        # (with --workers, a new connection goes to whichever process accepts it first).
+        self.conn.close()
         return [str(item["credential"]) for item in answer["credentials"]]
 
     def close(self) -> None:
