@@ -98,11 +98,17 @@ class _UsedIndexes(Collection[int]):
         self._node = node
         self._group = group
         self.picked: list[int] = []  # given out by this allocation, not stored yet
+        self.known: dict[int, bool] = {}  # membership read ahead for drawn candidates
 
     def __contains__(self, index: object) -> bool:
-        return isinstance(index, int) and (
-            index in self.picked or self._node.store.status_index_used(self._group.id, index)
-        )
+        if not isinstance(index, int):
+            return False
+        if index in self.picked:
+            return True
+        known = self.known.get(index)
+        if known is not None:
+            return known
+        return self._node.store.status_index_used(self._group.id, index)
 
     def __len__(self) -> int:
         return self._group.allocated + len(self.picked)
@@ -113,6 +119,7 @@ class _UsedIndexes(Collection[int]):
 
 
 _PUBLISH_ROUNDS = 3
+_SPARE_DRAWS = 4  # drawn beyond the indexes wanted, for collisions with indexes in use
 
 
 def _sha256(text: str) -> str:
@@ -176,8 +183,22 @@ class StatusLists:
             if wanted <= 0:  # every index given out but not flagged full: flag it, go on
                 store.count_status_allocation(group.id, full=True, count=0)
                 continue
+            # The allocator's first draws are made here, and whether they are taken is read in
+            # one query instead of one per draw. Each is still a uniform draw over the group.
+            draws = [secrets.randbelow(group.size) for _ in range(wanted + _SPARE_DRAWS)]
+            taken = store.status_indexes_taken(group.id, set(draws))
+            used.known = {index: index in taken for index in draws}
+            drawn = iter(draws)
+
+            def randbelow(bound: int, size: int = group.size, drawn: Iterator[int] = drawn) -> int:
+                if bound == size:
+                    ahead = next(drawn, None)
+                    if ahead is not None:
+                        return ahead
+                return secrets.randbelow(bound)
+
             for _ in range(wanted):
-                used.picked.append(allocate_index(group.size, used))
+                used.picked.append(allocate_index(group.size, used, randbelow=randbelow))
             store.count_status_allocation(
                 group.id, full=group.allocated + wanted >= group.size, count=wanted
             )

@@ -11,7 +11,7 @@ status and where that status lives (status group and index). Secrets handed out 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, fields
 from typing import TYPE_CHECKING, Any
 
@@ -107,6 +107,9 @@ class TokenRow:
     issued: list[str]
 
 
+_PURGE_INTERVAL = 60  # seconds between deletions of expired nonces and tokens
+
+
 def _list_row(row: dict[str, Any]) -> StatusListRow:
     return StatusListRow(**{**row, "data": bytes(row["data"])})
 
@@ -160,6 +163,18 @@ class IssuanceStore:
             .fetchone()
         )
         return row is not None
+
+    def status_indexes_taken(self, group_id: str, candidates: Collection[int]) -> set[int]:
+        """Which of ``candidates`` are given out in the group (one query for all of them)."""
+        if not candidates:
+            return set()
+        marks = ",".join("?" * len(candidates))
+        rows = self._conn().execute(
+            "SELECT status_idx FROM issued_credentials "  # noqa: S608 (only ? placeholders)
+            f"WHERE group_id = ? AND status_idx IN ({marks})",
+            (group_id, *candidates),
+        )
+        return {int(r[0]) for r in rows}
 
     def status_indexes(self, group_id: str) -> Iterator[int]:
         rows = self._conn().execute(
@@ -333,7 +348,6 @@ class IssuanceStore:
         """Record a c_nonce as used; False if it was used before (each nonce is used once).
         The rows only need to outlive the nonces' own expiry, which the caller checks."""
         db = self._writing()
-        db.execute("DELETE FROM oid4vci_nonces WHERE expires_at <= ?", [now])
         cursor = db.execute(
             "INSERT INTO oid4vci_nonces (nonce_hash, expires_at) VALUES (?, ?) "
             "ON CONFLICT (nonce_hash) DO NOTHING",
@@ -342,7 +356,12 @@ class IssuanceStore:
         return cursor.rowcount == 1
 
     def purge_oid4vci(self, now: int) -> None:
-        """Forget expired nonces and access tokens."""
+        """Forget expired nonces and access tokens (inside the caller's transaction). Every
+        reader checks expiry itself, so this is housekeeping: done at most once a minute by a
+        store, not on every request."""
+        if now < getattr(self, "_next_oid4vci_purge", 0):
+            return
+        self._next_oid4vci_purge = now + _PURGE_INTERVAL
         db = self._writing()
         db.execute("DELETE FROM oid4vci_nonces WHERE expires_at <= ?", [now])
         db.execute("DELETE FROM oid4vci_tokens WHERE expires_at <= ?", [now])

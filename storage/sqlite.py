@@ -43,6 +43,7 @@ __all__ = ["SqliteStore"]
 _BUSY_TIMEOUT_MS = 10_000
 _MAX_IDLE = 16  # pooled connections kept by a store for the next request thread
 _IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]*")
+_INSERT_CHUNK = 100  # rows per INSERT statement (well under SQLite's 32,766 parameters)
 _INSERT_SQL: dict[tuple[str, tuple[str, ...]], str] = {}
 
 
@@ -212,15 +213,24 @@ class SqliteStore(IssuanceStore, VerificationStore):
             sql = (f"INSERT INTO {table} ({', '.join(columns)}) "  # noqa: S608
                    f"VALUES ({', '.join('?' * len(columns))})")
             _INSERT_SQL[(table, columns)] = sql
-        parameters = []
+        parameters: list[Any] = []
         for values in rows:
             if tuple(values) != columns:
                 raise StorageError(f"rows for {table!r} with different columns")
-            parameters.append([
+            parameters.extend(
                 json.dumps(value) if isinstance(value, dict | list | tuple) else value
                 for value in values.values()
-            ])
-        self._conn().executemany(sql, parameters)
+            )
+        conn = self._conn()
+        # One multi-row statement per chunk rather than executemany: every SQLite step lets go
+        # of the GIL, and under load getting it back is what a writer holding the lock waits on.
+        width = len(columns)
+        for start in range(0, len(rows), _INSERT_CHUNK):
+            count = min(_INSERT_CHUNK, len(rows) - start)
+            conn.execute(
+                sql + (",(" + ",".join("?" * width) + ")") * (count - 1),
+                parameters[start * width : (start + count) * width],
+            )
 
     def _writing(self) -> sqlite_utils.Database:
         """The database handle for a write; refuses writes outside ``transaction()``."""

@@ -260,3 +260,22 @@ def test_a_client_suspended_after_prepare_gets_nothing(node) -> None:
         node.issuance.record(draft, actor="t")
     assert node.store.row_counts() == before
     assert node.issuance.credentials_for(application_id) == []
+
+
+def test_a_batch_fills_a_list_and_goes_on_in_a_new_one(node) -> None:
+    node.issuance.settings.status_list_size = 8
+    application_id = approved_application(node)
+    keys = [PrivateKey.generate(KeyType.P256).public_key for _ in range(10)]
+    issued = [
+        *node.issuance.issue_batch(application_id, "KycCredential", keys, actor="t"),
+        *node.issuance.issue_batch(application_id, "KycCredential", keys, actor="t"),
+    ]
+    places = [(c.row.group_id, c.row.status_idx) for c in issued]
+    assert len(set(places)) == 20
+    by_group: dict[str, list[int]] = {}
+    for group, idx in places:
+        by_group.setdefault(group, []).append(idx)
+    assert sorted(len(indexes) for indexes in by_group.values()) == [4, 8, 8]
+    assert all(0 <= idx < 8 for _group, idx in places)
+    full = [g for g, indexes in by_group.items() if len(indexes) == 8]
+    assert all(node.store.get_status_group(g).full for g in full)
