@@ -141,6 +141,7 @@ def serve(argv: list[str] | None = None) -> None:
     # Set by the supervisor for the processes it starts: the inherited listening socket.
     parser.add_argument("--worker-socket", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--worker-index", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--worker-ready", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     # waitress warns on every burst that queues requests behind busy threads: expected under load.
@@ -167,6 +168,9 @@ def serve(argv: list[str] | None = None) -> None:
     if args.worker_socket is None:
         # The e2e tests and the demo read this line to learn the bound port.
         print(f"listening on http://{args.host}:{server.effective_port}", flush=True)
+    elif args.worker_ready is not None:
+        os.write(args.worker_ready, b"ready\n")  # to the supervisor, which waits for all
+        os.close(args.worker_ready)
     try:
         server.run()
     except KeyboardInterrupt:
@@ -186,15 +190,24 @@ def _supervise(args: argparse.Namespace) -> int:
     listener = socket.create_server((args.host, args.port), backlog=1024)
     listener.set_inheritable(True)
     fd = listener.fileno()
+    ready_read, ready_write = os.pipe()
     command = [sys.executable, str(Path(__file__).resolve()), "--worker-socket", str(fd),
-               "--threads", str(args.threads)]
+               "--worker-ready", str(ready_write), "--threads", str(args.threads)]
     workers = [
         # Our own interpreter running this file: no outside input in the command.
-        subprocess.Popen([*command, "--worker-index", str(index)], pass_fds=(fd,))  # noqa: S603
+        subprocess.Popen(  # noqa: S603
+            [*command, "--worker-index", str(index)], pass_fds=(fd, ready_write)
+        )
         for index in range(args.workers)
     ]
+    os.close(ready_write)
+    # "listening" once every worker serves (each writes a line when it is ready; a worker that
+    # dies first closes its end, and the read ends early).
+    with os.fdopen(ready_read, "rb") as ready:
+        started = sum(1 for _ in zip(range(args.workers), ready, strict=False))
     port = listener.getsockname()[1]
-    print(f"listening on http://{args.host}:{port} ({args.workers} workers)", flush=True)
+    if started == args.workers:
+        print(f"listening on http://{args.host}:{port} ({args.workers} workers)", flush=True)
 
     def stop(_signum: int, _frame: object) -> None:
         raise KeyboardInterrupt
