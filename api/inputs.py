@@ -55,10 +55,19 @@ def parse_json(text: str) -> Any:
     return value
 
 
+# Validators by schema: building one costs more than validating a typical body. The schemas are
+# module constants; the entry keeps its schema, so an id is never reused while cached.
+_VALIDATORS: dict[int, tuple[Mapping[str, Any], Draft202012Validator]] = {}
+
+
 def validate(value: Any, schema: Mapping[str, Any]) -> None:
     """Check ``value`` against a JSON Schema (2020-12); raise a field-level InvalidInput."""
-    validator = Draft202012Validator(schema)
-    error = best_match(validator.iter_errors(value))
+    cached = _VALIDATORS.get(id(schema))
+    if cached is None or cached[0] is not schema:
+        cached = (schema, Draft202012Validator(schema))
+        if len(_VALIDATORS) < 512:
+            _VALIDATORS[id(schema)] = cached
+    error = best_match(cached[1].iter_errors(value))
     if error is None:
         return
     raise _as_input_error(error)
