@@ -137,9 +137,9 @@ def nonce() -> Response:
 def credential() -> Response:
     service = node().issuance.oid4vci
     authorization = request.headers.get("Authorization")
-    service.access(authorization)  # an invalid token is answered before the body is read
+    access = service.access(authorization)  # an invalid token is answered before the body
     body = json_body(CREDENTIAL_REQUEST)
-    return _no_store(jsonify(service.credential(authorization, body)))
+    return _no_store(jsonify(service.credential(authorization, body, access=access)))
 
 
 # --- OpenAPI ------------------------------------------------------------------------------------

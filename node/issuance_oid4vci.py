@@ -416,8 +416,17 @@ class Oid4vciService:
             raise InvalidToken("the access token is invalid")
         return token, offer
 
-    def credential(self, authorization: str | None, body: Mapping[str, Any]) -> dict[str, Any]:
-        token, offer = self.access(authorization)
+    def credential(
+        self,
+        authorization: str | None,
+        body: Mapping[str, Any],
+        *,
+        access: tuple[TokenRow, OfferRow] | None = None,
+    ) -> dict[str, Any]:
+        """The credential endpoint. ``access`` is what ``access(authorization)`` returned, when
+        the caller checked the token already (before reading the body); the token is read again
+        inside the issuing transaction either way."""
+        token, offer = access if access is not None else self.access(authorization)
         identifier = body.get("credential_identifier")
         configuration_id = body.get("credential_configuration_id")
         if (identifier is None) == (configuration_id is None):
