@@ -1,5 +1,6 @@
-"""A node server process for the HTTP parts of the benchmarks: ``python app.py --port P`` with its
-own data directory, its Flask CLI, and its CPU time and open files read from ``/proc``."""
+"""Shared by the benchmarks: an approved KYC application, and a node server process for the
+HTTP parts (``python app.py --port P``) with its own data directory, its Flask CLI, and its CPU
+time and open files read from ``/proc``."""
 
 from __future__ import annotations
 
@@ -10,8 +11,32 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# A KYC application that the node's checks approve (the same person as the API tests').
+APPLICATION: dict[str, Any] = {
+    "given_names": "Anna Maria",
+    "family_names": "Eriksson",
+    "birthdate": "1974-08-12",
+    "nationality": "SE",
+    "residence_country": "SE",
+    "address": {
+        "street": "Storgatan 1",
+        "city": "Stockholm",
+        "postal_code": "111 22",
+        "country": "SE",
+    },
+    "document": {
+        "type": "passport",
+        "number": "L898902C3",
+        "issuing_country": "SE",
+        "expiry_date": "2036-04-15",
+    },
+    "holder_did": "did:key:z6MkiTBz1ymuepAQ4HEHYSF1H8quG5GLVVQR3djdX3mDooWp",
+    "consent": {"text_version": "2026-01", "given_at": "2026-09-01T10:00:00Z"},
+}
 
 
 def free_port() -> int:

@@ -55,7 +55,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from _server import Server  # benchmarks/_server.py, beside this script
+from _server import APPLICATION, Server  # benchmarks/_server.py, beside this script
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -74,28 +74,6 @@ GRANT = "urn:ietf:params:oauth:grant-type:pre-authorized_code"
 PROOF_TYP = "openid4vci-proof+jwt"
 FORM = "application/x-www-form-urlencoded"
 
-# A KYC application that the node's checks approve (the same person as the API tests').
-APPLICATION: dict[str, Any] = {
-    "given_names": "Anna Maria",
-    "family_names": "Eriksson",
-    "birthdate": "1974-08-12",
-    "nationality": "SE",
-    "residence_country": "SE",
-    "address": {
-        "street": "Storgatan 1",
-        "city": "Stockholm",
-        "postal_code": "111 22",
-        "country": "SE",
-    },
-    "document": {
-        "type": "passport",
-        "number": "L898902C3",
-        "issuing_country": "SE",
-        "expiry_date": "2036-04-15",
-    },
-    "holder_did": "did:key:z6MkiTBz1ymuepAQ4HEHYSF1H8quG5GLVVQR3djdX3mDooWp",
-    "consent": {"text_version": "2026-01", "given_at": "2026-09-01T10:00:00Z"},
-}
 
 
 def _out(text: str = "") -> None:
