@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import atexit
+import contextlib
 import logging
 import os
 import signal
@@ -169,7 +170,10 @@ def serve(argv: list[str] | None = None) -> None:
         # The e2e tests and the demo read this line to learn the bound port.
         print(f"listening on http://{args.host}:{server.effective_port}", flush=True)
     elif args.worker_ready is not None:
-        os.write(args.worker_ready, b"ready\n")  # to the supervisor, which waits for all
+        # To the supervisor, which waits for all. Gone already: stopped while we started, and
+        # the parent watch ends this process.
+        with contextlib.suppress(BrokenPipeError):
+            os.write(args.worker_ready, b"ready\n")
         os.close(args.worker_ready)
     try:
         server.run()
@@ -184,7 +188,12 @@ def serve(argv: list[str] | None = None) -> None:
 def _supervise(args: argparse.Namespace) -> int:
     """Prepare the data directory once, bind the port, start ``args.workers`` server processes
     on the inherited socket (the kernel hands each connection to one of them) and wait. When
-    one stops, or on SIGTERM/SIGINT, stop them all."""
+    one stops, or on SIGTERM/SIGINT, stop them all (also while they are still starting)."""
+
+    def stop(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
     # Migrations, the institution and its keys are made here, once, not raced by the workers.
     _node(create_app()).close()
     listener = socket.create_server((args.host, args.port), backlog=1024)
@@ -193,28 +202,24 @@ def _supervise(args: argparse.Namespace) -> int:
     ready_read, ready_write = os.pipe()
     command = [sys.executable, str(Path(__file__).resolve()), "--worker-socket", str(fd),
                "--worker-ready", str(ready_write), "--threads", str(args.threads)]
-    workers = [
-        # Our own interpreter running this file: no outside input in the command.
-        subprocess.Popen(  # noqa: S603
-            [*command, "--worker-index", str(index)], pass_fds=(fd, ready_write)
-        )
-        for index in range(args.workers)
-    ]
-    os.close(ready_write)
-    # "listening" once every worker serves (each writes a line when it is ready; a worker that
-    # dies first closes its end, and the read ends early).
-    with os.fdopen(ready_read, "rb") as ready:
-        started = sum(1 for _ in zip(range(args.workers), ready, strict=False))
-    port = listener.getsockname()[1]
-    if started == args.workers:
-        print(f"listening on http://{args.host}:{port} ({args.workers} workers)", flush=True)
-
-    def stop(_signum: int, _frame: object) -> None:
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, stop)
+    workers: list[subprocess.Popen[bytes]] = []
     code = 0
     try:
+        for index in range(args.workers):
+            # Our own interpreter running this file: no outside input in the command.
+            workers.append(subprocess.Popen(  # noqa: S603
+                [*command, "--worker-index", str(index)], pass_fds=(fd, ready_write)
+            ))
+        os.close(ready_write)
+        ready_write = -1
+        # "listening" once every worker serves (each writes a line when it is ready; a worker
+        # that dies first closes its end, and the read ends early).
+        with os.fdopen(ready_read, "rb") as ready:
+            ready_read = -1
+            started = sum(1 for _ in zip(range(args.workers), ready, strict=False))
+        if started == args.workers:
+            port = listener.getsockname()[1]
+            print(f"listening on http://{args.host}:{port} ({args.workers} workers)", flush=True)
         while all(worker.poll() is None for worker in workers):
             time.sleep(0.2)
         code = next(w.returncode for w in workers if w.returncode is not None) or 1
@@ -222,6 +227,9 @@ def _supervise(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         pass
     finally:
+        for end in (ready_read, ready_write):
+            if end >= 0:
+                os.close(end)
         for worker in workers:
             if worker.poll() is None:
                 worker.terminate()

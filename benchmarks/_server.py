@@ -82,6 +82,7 @@ class Server:
 
     def start(self) -> None:
         log = self.log_path.open("ab")
+        log_start = log.tell()
         self.process = subprocess.Popen(  # noqa: S603 (our interpreter, our arguments)
             [sys.executable, "app.py", "--port", str(self.port), "--workers", str(self.workers)],
             cwd=ROOT,
@@ -97,12 +98,20 @@ class Server:
             try:
                 conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=1)
                 conn.request("GET", "/health")
-                if conn.getresponse().status == 200:
-                    conn.close()
+                # Served, and every worker ready: "listening" comes after the last one.
+                served = conn.getresponse().status == 200
+                conn.close()
+                if served and self._says_listening(log_start):
                     return
             except OSError:
-                time.sleep(0.1)
+                pass
+            time.sleep(0.1)
         raise SystemExit("the server did not start")
+
+    def _says_listening(self, since: int) -> bool:
+        with self.log_path.open("rb") as log:
+            log.seek(since)
+            return b"listening on " in log.read()
 
     def log_tail(self, lines: int = 40) -> str:
         try:

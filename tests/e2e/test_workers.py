@@ -11,11 +11,14 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
+import subprocess
+import sys
 import threading
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -25,7 +28,7 @@ from credentials.jose import decode_unverified, sign_compact
 from credentials.status_list import decode_token_status_list
 from identity.keys import KeyType, PrivateKey
 from tests.api.test_issuance_helpers import APPLICATION
-from tests.e2e.conftest import NodeProcess
+from tests.e2e.conftest import ROOT, NodeProcess
 
 pytestmark = pytest.mark.e2e
 
@@ -149,3 +152,47 @@ def test_two_worker_processes_share_one_data_directory(
     finally:
         database.close()
     assert count == THREADS * KEYS_PER_REQUEST
+
+
+def _workers_of(data_dir: Path) -> list[int]:
+    """Worker processes serving ``data_dir`` (found by their command line and environment)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            command = (entry / "cmdline").read_bytes()
+            environment = (entry / "environ").read_bytes()
+        except OSError:
+            continue
+        if b"--worker-socket" in command and f"KYC_DATA_DIR={data_dir}".encode() in environment:
+            found.append(int(entry.name))
+    return found
+
+
+def test_stopping_while_the_workers_start_leaves_none_behind(
+    make_node: Callable[..., NodeProcess],
+) -> None:
+    node = make_node("broker", workers=2)
+    node.start()  # prepares the data directory: the restart below is the quick one
+    node.stop()
+    with node.log_path.open("a") as log:
+        process = subprocess.Popen(
+            [sys.executable, "app.py", "--port", str(node.port), "--workers", "2"],
+            cwd=ROOT, env=node.env, stdout=log, stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + 30
+        while not _workers_of(node.data_dir) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert _workers_of(node.data_dir), "no worker started"
+        process.terminate()  # the workers are still importing and opening the node
+        process.wait(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    deadline = time.monotonic() + 15
+    while _workers_of(node.data_dir) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _workers_of(node.data_dir) == []
+    assert "Traceback" not in node.log_path.read_text()
