@@ -225,6 +225,7 @@ class PublicKey:
     # ``to_jwk_json()``, written on first use (public data of an immutable key): an issuer writes
     # it into the ``cnf`` of every credential for this key.
     _jwk_json: str | None = field(default=None, init=False, repr=False, compare=False)
+    _thumbprint: str | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         key_type = _coerce_key_type(self.key_type)
@@ -342,8 +343,12 @@ class PublicKey:
         return text
 
     def thumbprint(self) -> str:
-        """RFC 7638 SHA-256 thumbprint of ``to_jwk()``, base64url."""
-        return jwk_thumbprint(self.to_jwk())
+        """RFC 7638 SHA-256 thumbprint of ``to_jwk()``, base64url (kept, like ``to_jwk_json``)."""
+        text = self._thumbprint
+        if text is None:
+            text = jwk_thumbprint(self.to_jwk())
+            object.__setattr__(self, "_thumbprint", text)
+        return text
 
     def compressed(self) -> bytes:
         """The 33-byte compressed SEC1 point (P-256 only; it is what did:key and Multikey use)."""

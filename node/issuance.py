@@ -317,9 +317,6 @@ class IssuanceService:
         if configuration is None:
             raise UnknownConfiguration(f"no credential configuration {configuration_id!r}")
         claims = self.node.kyc.approved_claims(application_id)
-        application = self.node.store.get_application(application_id)
-        if application is None:  # approved_claims found it a moment ago
-            raise errors.NotFound(f"no application {application_id!r}")
         key = self._signing_key(configuration.key_role)
         moment = self.node.clock()
         iat = int(moment.timestamp())
@@ -339,7 +336,7 @@ class IssuanceService:
         return IssuanceDraft(
             configuration=configuration,
             application_id=application_id,
-            broker_key_id=application.broker_key_id,
+            broker_key_id=claims.broker_key_id,
             holder_did=claims.holder_did,
             subject=subject,
             holder_keys=tuple(holder_keys),

@@ -507,33 +507,30 @@ class Oid4vciService:
         """Check a key proof (App. F.1, F.4) and return its key and nonce. Everything is checked
         except the nonce's freshness, which the caller consumes."""
         try:
-            header, _payload, _input, _sig = jose.decode_unverified(proof)
+            decoded = jose.decode_unverified(proof)
         except errors.Error as exc:
             raise InvalidKeyProof(f"the key proof is not a JWS: {exc.message}") from exc
+        header = decoded[0]
         if header.get("typ") != PROOF_TYP:
             raise InvalidKeyProof(f"the key proof's typ must be {PROOF_TYP}")
         carriers = [name for name in ("kid", "jwk", "x5c") if name in header]
         if len(carriers) != 1:
             raise InvalidKeyProof("the key proof must carry exactly one of kid, jwk, x5c")
         try:
+            # The token is decoded once; verify_decoded runs every header rule (alg allowed
+            # and fitting the key, no crit, typ) before the signature.
             if carriers[0] == "jwk":
                 if not isinstance(header["jwk"], dict):
                     raise InvalidKeyProof("jwk must be an object")
-                _, claims = jose.verify_compact(
-                    proof,
-                    None,
-                    expected_typ=PROOF_TYP,
-                    trust_header_jwk=True,
-                    allowed_algs=PROOF_ALGS,
-                )
-                key = PublicKey.from_jwk(header["jwk"])
+                key = PublicKey.from_jwk(header["jwk"])  # refuses small-order keys
             elif carriers[0] == "kid":
                 key = self._kid_key(header["kid"])
-                _, claims = jose.verify_compact(
-                    proof, key, expected_typ=PROOF_TYP, allowed_algs=PROOF_ALGS
-                )
             else:
                 raise InvalidKeyProof("x5c key proofs are not supported; use jwk or a did kid")
+            _, payload = jose.verify_decoded(
+                decoded, key, expected_typ=PROOF_TYP, allowed_algs=PROOF_ALGS
+            )
+            claims = jose.claims_of(payload)
         except InvalidKeyProof:
             raise
         except errors.Error as exc:

@@ -85,6 +85,7 @@ class ApprovedClaims:
     nationality: str  # ISO 3166-1 alpha-2
     residence_country: str  # ISO 3166-1 alpha-2
     document_type: str  # passport | id_card
+    broker_key_id: int  # the broker (API key) that onboarded the client
 
 
 def _pii(application: Application) -> dict[str, Any]:
@@ -292,14 +293,18 @@ class KycService:
     def approved_claims(self, application_id: str) -> ApprovedClaims:
         """The claims a KYC credential may carry, for an approved, unrestricted client."""
         row = self.approved_status(application_id)
-        application = self._open(row)
+        if row.sealed_pii is None:
+            raise errors.NotFound(f"the personal data of {row.id} has been erased")
+        # Validated when it was taken in (or rectified) and sealed with an AEAD since: read
+        # back, not validated again on every issuance.
+        pii = self.node.vault.open(row.id, row.sealed_pii)["application"]
         return ApprovedClaims(
             application_id=row.id, holder_did=row.holder_did, kyc_level=int(row.kyc_level or 0),
             verified_at=str(row.decision.get("decided_at", row.updated_at)),
-            given_name=application.given_names, family_name=application.family_names,
-            birthdate=application.birthdate, nationality=application.nationality,
-            residence_country=application.residence_country,
-            document_type=str(application.document.type),
+            given_name=pii["given_names"], family_name=pii["family_names"],
+            birthdate=date.fromisoformat(pii["birthdate"]), nationality=pii["nationality"],
+            residence_country=pii["residence_country"], document_type=pii["document"]["type"],
+            broker_key_id=row.broker_key_id,
         )
 
     # --- officers -------------------------------------------------------------------------------
