@@ -47,21 +47,54 @@ _INSERT_CHUNK = 100  # rows per INSERT statement (well under SQLite's 32,766 par
 _INSERT_SQL: dict[tuple[str, tuple[str, ...]], str] = {}
 
 
+_GROUP_LIMIT = 32  # transactions committed together at most (bounds a member's wait)
+
+
+class _Outcome:
+    """How one group of transactions ended (its members wait for ``done``)."""
+
+    __slots__ = ("done", "failure", "lost")
+
+    def __init__(self) -> None:
+        self.done = False
+        self.failure: BaseException | None = None
+        self.lost = False  # SQLite rolled the whole transaction back under a member
+
+
+class _WriteGroup:
+    """This process's writer connection and the group of transactions open on it."""
+
+    __slots__ = ("committing", "cond", "conn", "db", "members", "outcome", "running", "waiting")
+
+    def __init__(self) -> None:
+        self.cond = threading.Condition(threading.Lock())
+        self.conn: sqlite3.Connection | None = None  # made on the first write
+        self.db: sqlite_utils.Database | None = None
+        self.outcome: _Outcome | None = None  # the open group (BEGIN done, not yet ended)
+        self.running = False  # a transaction body runs on ``conn``
+        self.committing = False
+        self.waiting = 0  # threads queued to run a body
+        self.members = 0  # bodies of the open group that succeeded
+
+
 class SqliteStore(IssuanceStore, VerificationStore):
     """Typed access to the node's SQLite database. The only module that speaks SQL."""
 
     def __init__(self, path: Path | str) -> None:
         self.path = str(path)
+        if self.path == ":memory:":
+            # Each connection would open a database of its own: a file is needed.
+            raise StorageError("the store needs a database file, not :memory:")
         self._local = threading.local()
         self._all_connections: list[sqlite3.Connection] = []
         self._idle: list[sqlite3.Connection] = []  # released by finished threads, reusable
         self._databases: dict[sqlite3.Connection, sqlite_utils.Database] = {}
         self._lock = threading.Lock()
         # One writer at a time in this process, queued here rather than in SQLite: SQLite's
-        # busy handler makes a waiting writer sleep and poll (1, 2, 5, 10 ms ...), while a lock
-        # hands over as soon as the writer before commits. Other processes (the CLI) still
-        # meet SQLite's own lock and busy timeout.
-        self._write_lock = threading.Lock()
+        # busy handler makes a waiting writer sleep and poll (1, 2, 5, 10 ms ...), while a
+        # condition hands over as soon as the writer before is done; and writers queued behind
+        # each other commit together (see ``transaction``).
+        self._group = _WriteGroup()
         # ... and one writer at a time across the processes on this file (``app.py --workers``,
         # the CLI): an advisory lock on a file beside the database, taken after the thread
         # lock, for the same reason. None for an in-memory database.
@@ -82,18 +115,22 @@ class SqliteStore(IssuanceStore, VerificationStore):
                 self._local.conn = conn
                 self._local.depth = 0
         if conn is None:
-            # isolation_level=None: the driver must not open transactions behind our back.
-            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-            conn.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
-            conn.execute("PRAGMA foreign_keys = ON")
-            conn.execute("PRAGMA journal_mode = WAL")
-            # FULL: a commit that returned survives power loss (NORMAL in WAL mode may lose the
-            # last transactions); batching keeps the cost to one fsync per batch.
-            conn.execute("PRAGMA synchronous = FULL")
+            conn = self._connect()
             self._local.conn = conn
             self._local.depth = 0
-            with self._lock:
-                self._all_connections.append(conn)
+        return conn
+
+    def _connect(self) -> sqlite3.Connection:
+        # isolation_level=None: the driver must not open transactions behind our back.
+        conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        conn.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("PRAGMA journal_mode = WAL")
+        # FULL: a commit that returned survives power loss (NORMAL in WAL mode may lose the
+        # last transactions); group commit keeps the cost to one fsync per group.
+        conn.execute("PRAGMA synchronous = FULL")
+        with self._lock:
+            self._all_connections.append(conn)
         return conn
 
     @property
@@ -112,54 +149,152 @@ class SqliteStore(IssuanceStore, VerificationStore):
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
-        """All-or-nothing unit of work; nests with savepoints."""
-        conn = self._conn()
-        depth: int = self._local.depth
-        if depth == 0:
-            deadline = time.monotonic() + _BUSY_TIMEOUT_MS / 1000
-            if not self._write_lock.acquire(timeout=_BUSY_TIMEOUT_MS / 1000):
-                raise StorageError("the database stayed busy: try again")
+        """All-or-nothing unit of work; nests with savepoints.
+
+        Group commit: the outermost transactions of this process run one at a time on one
+        writer connection, each in a savepoint of its own, and those that queue up behind each
+        other share one ``COMMIT``: one fsync and one turn of the cross-process lock for the
+        group instead of one each. A body that fails rolls back to its savepoint and changes
+        nothing. One that succeeds returns only once the ``COMMIT`` holding it is durable, and
+        raises ``StorageError`` if that ``COMMIT`` fails (then nothing of the group is stored).
+        """
+        depth: int = getattr(self._local, "depth", 0)
+        if depth:
+            conn = self._conn()
+            conn.execute(f"SAVEPOINT sp{depth}")
+            self._local.depth = depth + 1
             try:
+                yield
+            except BaseException:
+                self._local.depth = depth
+                if conn.in_transaction:
+                    conn.execute(f"ROLLBACK TO SAVEPOINT sp{depth}")
+                    conn.execute(f"RELEASE SAVEPOINT sp{depth}")
+                raise
+            self._local.depth = depth
+            conn.execute(f"RELEASE SAVEPOINT sp{depth}")
+            return
+        group = self._group
+        conn, outcome = self._enter_group(group, time.monotonic() + _BUSY_TIMEOUT_MS / 1000)
+        own = (getattr(self._local, "conn", None), getattr(self._local, "db", None))
+        self._local.conn, self._local.db, self._local.depth = conn, group.db, 1
+        succeeded = False
+        try:
+            conn.execute("SAVEPOINT body")
+            try:
+                yield
+                conn.execute("RELEASE SAVEPOINT body")
+                succeeded = True
+            except BaseException:
+                self._undo_body(conn, outcome)
+                raise
+        finally:
+            self._local.conn, self._local.db = own
+            self._local.depth = 0
+            failure = self._leave_group(group, conn, outcome, succeeded=succeeded)
+        if failure is not None:
+            raise StorageError(f"the write could not be committed: {failure}") from failure
+
+    def _enter_group(
+        self, group: _WriteGroup, deadline: float
+    ) -> tuple[sqlite3.Connection, _Outcome]:
+        """Wait for the writer connection, then run on it (in the open group, or a new one)."""
+        with group.cond:
+            group.waiting += 1
+            try:
+                while group.running or group.committing:
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        raise StorageError("the database stayed busy: try again")
+                    group.cond.wait(remaining)
+            finally:
+                group.waiting -= 1
+                group.cond.notify_all()  # one fewer queued: a waiting member may commit now
+            group.running = True
+            outcome = group.outcome
+        try:
+            conn = group.conn
+            if conn is None:
+                conn = group.conn = self._connect()
+                group.db = sqlite_utils.Database(conn)
+            if outcome is None:
                 self._lock_processes(deadline)
                 try:
                     conn.execute("BEGIN IMMEDIATE")
                 except BaseException:
                     self._unlock_processes()
                     raise
-            except BaseException:
-                self._write_lock.release()
-                raise
-        else:
-            conn.execute(f"SAVEPOINT sp{depth}")
-        self._local.depth = depth + 1
-        try:
-            yield
+                outcome = group.outcome = _Outcome()
+                group.members = 0
         except BaseException:
-            self._local.depth = depth
-            if depth == 0:
-                try:
-                    if conn.in_transaction:
-                        conn.execute("ROLLBACK")
-                finally:
-                    self._unlock_processes()
-                    self._write_lock.release()
-            elif conn.in_transaction:
-                conn.execute(f"ROLLBACK TO SAVEPOINT sp{depth}")
-                conn.execute(f"RELEASE SAVEPOINT sp{depth}")
+            with group.cond:
+                group.running = False
+                group.cond.notify_all()
             raise
-        self._local.depth = depth
-        if depth == 0:
-            try:
-                conn.execute("COMMIT")
-            except BaseException:
+        return conn, outcome
+
+    def _undo_body(self, conn: sqlite3.Connection, outcome: _Outcome) -> None:
+        """Roll a failed body back to its savepoint; if SQLite already rolled the whole
+        transaction back (some I/O errors do), the group is lost."""
+        try:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK TO SAVEPOINT body")
+                conn.execute("RELEASE SAVEPOINT body")
+            else:
+                outcome.lost = True
+        except sqlite3.Error:
+            outcome.lost = True
+
+    def _leave_group(
+        self, group: _WriteGroup, conn: sqlite3.Connection, outcome: _Outcome, *, succeeded: bool
+    ) -> BaseException | None:
+        """After a body: let the next queued body run in the same group, or commit the group
+        when none is queued (or it is full). A body that succeeded waits for the ``COMMIT``
+        and gets its failure, if any."""
+        with group.cond:
+            group.running = False
+            if succeeded:
+                group.members += 1
+            group.cond.notify_all()
+            while True:
+                if outcome.done:
+                    return outcome.failure if succeeded else None
+                if not group.running and not group.committing and group.outcome is outcome and (
+                    group.waiting == 0 or group.members >= _GROUP_LIMIT or outcome.lost
+                ):
+                    group.committing = True
+                    break
+                if not succeeded:
+                    return None  # nothing of ours to wait for; the group goes on without us
+                group.cond.wait()
+        failure = self._commit_group(group, conn, outcome)
+        return failure if succeeded else None
+
+    def _commit_group(
+        self, group: _WriteGroup, conn: sqlite3.Connection, outcome: _Outcome
+    ) -> BaseException | None:
+        failure: BaseException | None = None
+        try:
+            if outcome.lost:
+                failure = StorageError("the transaction was rolled back by the database")
+            if group.members == 0 or outcome.lost:
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
-                raise
-            finally:
-                self._unlock_processes()
-                self._write_lock.release()
-        else:
-            conn.execute(f"RELEASE SAVEPOINT sp{depth}")
+            else:
+                conn.execute("COMMIT")
+        except BaseException as exc:  # handed to every member of the group
+            failure = exc
+            with contextlib.suppress(sqlite3.Error):
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+        finally:
+            self._unlock_processes()
+            with group.cond:
+                outcome.done, outcome.failure = True, failure
+                group.outcome = None
+                group.committing = False
+                group.cond.notify_all()
+        return failure
 
     def _lock_processes(self, deadline: float) -> None:
         """Take the cross-process writer lock, polling briefly: a blocking ``flock`` cannot
@@ -269,18 +404,19 @@ class SqliteStore(IssuanceStore, VerificationStore):
             if self._lock_fd is not None:
                 os.close(self._lock_fd)  # also drops the lock, were a writer still holding it
                 self._lock_fd = None
+            self._group = _WriteGroup()
         self._local = threading.local()
 
     # --- schema --------------------------------------------------------------------------------
 
     def migrate(self) -> int:
         """Apply pending migrations; return the schema version."""
-        conn = self._conn()
-        conn.execute(
+        self._conn().execute(
             "CREATE TABLE IF NOT EXISTS schema_migrations "
             "(version INTEGER PRIMARY KEY, description TEXT NOT NULL)"
         )
         with self.transaction():
+            conn = self._conn()  # the writer connection, inside
             current = conn.execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations")
             version: int = current.fetchone()[0]
             for number, description, sql in MIGRATIONS:
