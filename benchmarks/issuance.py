@@ -488,7 +488,13 @@ def bench_http(args: argparse.Namespace, workdir: Path, floors: dict[str, float]
     broker_key = key.splitlines()[-1]
     floor = floors["ES256"]
     clients = [Client(server.port, broker_key) for _ in range(threads)]
-    holders = [PrivateKey.generate(KeyType.P256) for _ in range(threads)]
+
+    def fresh_keys(count: int) -> list[PrivateKey]:
+        """Holder keys for ``count`` credentials, one each, as wallets bind every credential
+        (each copy of a batch too) to a key of its own. Made before the timed phases: a wallet
+        makes its keys on its own device, not on the issuer's cores."""
+        return [PrivateKey.generate(KeyType.P256) for _ in range(count)]
+
     per_thread = max(1, args.http_count // threads)
     issued = 0
 
@@ -545,9 +551,11 @@ def bench_http(args: argparse.Namespace, workdir: Path, floors: dict[str, float]
     )
 
     # token -> nonce -> credential
+    holders = [fresh_keys(len(codes[i])) for i in range(threads)]
+
     def redeem_all(i: int, client: Client) -> int:
-        for code in codes[i]:
-            client.redeem(code, holders[i], server.url)
+        for code, holder in zip(codes[i], holders[i], strict=True):
+            client.redeem(code, holder, server.url)
         return len(codes[i])
 
     seconds, made, server_cpu, client_cpu = phase("issuance", redeem_all)
@@ -565,9 +573,6 @@ def bench_http(args: argparse.Namespace, workdir: Path, floors: dict[str, float]
     )
 
     # the same with batch issuance: one credential request carries BATCH_SIZE key proofs
-    batch_holders = [
-        [PrivateKey.generate(KeyType.P256) for _ in range(BATCH_SIZE)] for _ in range(threads)
-    ]
     batch_codes = max(1, args.batch_count // threads // BATCH_SIZE)
 
     def make_batch_offers(i: int, client: Client) -> int:
@@ -575,10 +580,13 @@ def bench_http(args: argparse.Namespace, workdir: Path, floors: dict[str, float]
         return batch_codes
 
     phase("batch offers", make_batch_offers)
+    batch_holders = [
+        [fresh_keys(BATCH_SIZE) for _ in codes[i]] for i in range(threads)
+    ]
 
     def redeem_batches(i: int, client: Client) -> int:
-        for code in codes[i]:
-            client.redeem_batch(code, batch_holders[i], server.url)
+        for code, keys in zip(codes[i], batch_holders[i], strict=True):
+            client.redeem_batch(code, keys, server.url)
         return len(codes[i]) * BATCH_SIZE
 
     seconds, made, server_cpu, client_cpu = phase("batch issuance", redeem_batches)
@@ -597,12 +605,13 @@ def bench_http(args: argparse.Namespace, workdir: Path, floors: dict[str, float]
 
     # the whole path: onboarding -> offer -> token -> nonce -> credential
     whole = max(1, args.whole_count // threads)
+    whole_holders = [fresh_keys(whole) for _ in range(threads)]
 
     def onboard_all(i: int, client: Client) -> int:
-        for _ in range(whole):
+        for holder in whole_holders[i]:
             application_id = client.application()
             code = client.offer(application_id, qr=True)
-            client.redeem(code, holders[i], server.url)
+            client.redeem(code, holder, server.url)
         return whole
 
     seconds, made, server_cpu, client_cpu = phase("whole path", onboard_all)
