@@ -64,10 +64,18 @@ class _Outcome:
 class _WriteGroup:
     """This process's writer connection and the group of transactions open on it."""
 
-    __slots__ = ("committing", "cond", "conn", "db", "members", "outcome", "running", "waiting")
+    __slots__ = (
+        "committing", "conn", "db", "ended", "lock", "members", "outcome", "running", "turn",
+        "waiting",
+    )  # fmt: skip
 
     def __init__(self) -> None:
-        self.cond = threading.Condition(threading.Lock())
+        self.lock = threading.Lock()
+        # Two conditions, so that a change wakes only who can act on it (a thread woken for
+        # nothing still has to take the GIL, check and sleep again): queued writers wait for
+        # their ``turn``; members of the open group wait for it to have ``ended``.
+        self.turn = threading.Condition(self.lock)
+        self.ended = threading.Condition(self.lock)
         self.conn: sqlite3.Connection | None = None  # made on the first write
         self.db: sqlite_utils.Database | None = None
         self.outcome: _Outcome | None = None  # the open group (BEGIN done, not yet ended)
@@ -199,17 +207,22 @@ class SqliteStore(IssuanceStore, VerificationStore):
         self, group: _WriteGroup, deadline: float
     ) -> tuple[sqlite3.Connection, _Outcome]:
         """Wait for the writer connection, then run on it (in the open group, or a new one)."""
-        with group.cond:
+        with group.lock:
             group.waiting += 1
             try:
                 while group.running or group.committing:
                     remaining = deadline - time.monotonic()
                     if remaining <= 0:
                         raise StorageError("the database stayed busy: try again")
-                    group.cond.wait(remaining)
-            finally:
+                    group.turn.wait(remaining)
+            except BaseException:
                 group.waiting -= 1
-                group.cond.notify_all()  # one fewer queued: a waiting member may commit now
+                # Giving up: a member may have left the commit to us, and a turn handed to us
+                # goes to the next writer.
+                group.ended.notify_all()
+                group.turn.notify()
+                raise
+            group.waiting -= 1
             group.running = True
             outcome = group.outcome
         try:
@@ -227,9 +240,9 @@ class SqliteStore(IssuanceStore, VerificationStore):
                 outcome = group.outcome = _Outcome()
                 group.members = 0
         except BaseException:
-            with group.cond:
+            with group.lock:
                 group.running = False
-                group.cond.notify_all()
+                group.turn.notify()
             raise
         return conn, outcome
 
@@ -251,22 +264,24 @@ class SqliteStore(IssuanceStore, VerificationStore):
         """After a body: let the next queued body run in the same group, or commit the group
         when none is queued (or it is full). A body that succeeded waits for the ``COMMIT``
         and gets its failure, if any."""
-        with group.cond:
+        with group.lock:
             group.running = False
             if succeeded:
                 group.members += 1
-            group.cond.notify_all()
             while True:
                 if outcome.done:
                     return outcome.failure if succeeded else None
-                if not group.running and not group.committing and group.outcome is outcome and (
+                idle = not group.running and not group.committing
+                if idle and group.outcome is outcome and (
                     group.waiting == 0 or group.members >= _GROUP_LIMIT or outcome.lost
                 ):
                     group.committing = True
                     break
+                if idle and group.waiting:
+                    group.turn.notify()  # the next queued writer joins the group
                 if not succeeded:
                     return None  # nothing of ours to wait for; the group goes on without us
-                group.cond.wait()
+                group.ended.wait()
         failure = self._commit_group(group, conn, outcome)
         return failure if succeeded else None
 
@@ -289,11 +304,12 @@ class SqliteStore(IssuanceStore, VerificationStore):
                     conn.execute("ROLLBACK")
         finally:
             self._unlock_processes()
-            with group.cond:
+            with group.lock:
                 outcome.done, outcome.failure = True, failure
                 group.outcome = None
                 group.committing = False
-                group.cond.notify_all()
+                group.ended.notify_all()
+                group.turn.notify()
         return failure
 
     def _lock_processes(self, deadline: float) -> None:
