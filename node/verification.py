@@ -36,7 +36,7 @@ import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from urllib.parse import quote, urlsplit
 
 import segno
@@ -173,6 +173,36 @@ def _version_time(entry: Mapping[str, Any]) -> float:
         return float("inf")
 
 
+_K = TypeVar("_K")
+_V = TypeVar("_V")
+
+
+class _UntilLogsGrow(Generic[_K, _V]):
+    """Answers read from the registry, each kept with the sizes of the logs it was read from
+    (``dids.registry_view``): logs only grow, so while the sizes are equal the answer is too.
+    ``sizes`` is ``()`` for answers that never change. Bounded: emptied when full."""
+
+    __slots__ = ("_entries", "_limit")
+
+    def __init__(self, limit: int = 4096) -> None:
+        self._entries: dict[_K, tuple[tuple[int, ...], _V]] = {}
+        self._limit = limit
+
+    def get(self, key: _K, sizes: tuple[int, ...], make: Callable[[], _V]) -> _V:
+        """The kept answer, or ``make()``'s (kept unless it raises)."""
+        kept = self._entries.get(key)
+        if kept is not None and kept[0] == sizes:
+            return kept[1]
+        value = make()
+        if len(self._entries) >= self._limit:
+            self._entries.clear()
+        self._entries[key] = (sizes, value)
+        return value
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+
 @functools.lru_cache(maxsize=1024)
 def _parse_kid(kid: str) -> Any:
     """``parse_did_url``, remembered (it raises on bad input, and errors are not cached)."""
@@ -190,15 +220,16 @@ class VerificationService:
         self.verifier = Verifier(self.key_at, self.is_trusted, self.fetch_status)
         self._mirror_writers: dict[str, tuple[int, WriterSet]] = {}
         self._own_checkpoint: tuple[bytes, tuple[int, bytes]] | None = None
-        self._endpoints: dict[str, tuple[tuple[int, ...], str]] = {}
-        self._evidence_cache: dict[tuple[str, int, int, bytes], InclusionEvidence] = {}
-        # Answers derived from the registry, each keyed on the sizes of the logs it was read
-        # from (``dids.registry_view``): logs only grow, so equal sizes mean equal answers.
         self._view = threading.local()
-        self._keys: dict[tuple[Any, ...], ResolvedKey] = {}
-        self._version_times: dict[str, tuple[tuple[int, ...], list[datetime]]] = {}
-        self._anchors: dict[tuple[str, str], tuple[tuple[int, ...], str | None]] = {}
-        self._trusted: dict[str, tuple[tuple[int, ...], bool]] = {}
+        # Answers derived from the registry (see _UntilLogsGrow).
+        self._endpoints: _UntilLogsGrow[str, str] = _UntilLogsGrow()
+        self._evidence_cache: _UntilLogsGrow[tuple[str, int, int, bytes], InclusionEvidence] = (
+            _UntilLogsGrow(1024)
+        )
+        self._keys: _UntilLogsGrow[tuple[str, int, int], ResolvedKey] = _UntilLogsGrow()
+        self._version_times: _UntilLogsGrow[str, list[datetime]] = _UntilLogsGrow()
+        self._anchors: _UntilLogsGrow[tuple[str, str], str | None] = _UntilLogsGrow()
+        self._trusted: _UntilLogsGrow[str, bool] = _UntilLogsGrow()
 
     def clear_caches(self) -> None:
         """Forget every remembered registry answer (after restoring the store from a backup:
@@ -241,32 +272,18 @@ class VerificationService:
         found = dids._find(self.node, did, view)
         if found is None:
             return self._resolve_key(kid, url, at)
-        times = self._times(did, view[1], found[1])
-        memo = (
-            kid,
-            view[1],
+        chain = found[1]
+        times = self._version_times.get(
+            did, view[1], lambda: [_version_datetime(entry) for _index, entry in chain]
+        )
+        versions = (
             bisect.bisect_right(times, datetime.fromtimestamp(at, UTC)),
             bisect.bisect_right(times, datetime.fromtimestamp(at + 0.999, UTC)),
         )
-        cached = self._keys.get(memo)
-        if cached is None:
-            cached = self._resolve_key(kid, url, at)  # raises when no key: nothing remembered
-            if len(self._keys) >= 4096:
-                self._keys.clear()
-            self._keys[memo] = cached
-        return cached
-
-    def _times(
-        self, did: str, sizes: tuple[int, ...], chain: list[tuple[int, dict[str, Any]]]
-    ) -> list[datetime]:
-        cached = self._version_times.get(did)
-        if cached is not None and cached[0] == sizes:
-            return cached[1]
-        times = [_version_datetime(entry) for _index, entry in chain]
-        if len(self._version_times) >= 4096:
-            self._version_times.clear()
-        self._version_times[did] = (sizes, times)
-        return times
+        # raises when there is no key: then nothing is remembered
+        return self._keys.get(
+            (kid, *versions), view[1], lambda: self._resolve_key(kid, url, at)
+        )
 
     def _resolve_key(self, kid: str, url: Any, at: float) -> ResolvedKey:
         try:
@@ -294,20 +311,17 @@ class VerificationService:
         if index >= size:
             return None
         # Evidence for (log, entry, tree) never changes; the verifier re-checks it every time.
-        key = (log.origin, index, size, root)
-        cached = self._evidence_cache.get(key)
-        if cached is None:
-            cached = InclusionEvidence(
+        return self._evidence_cache.get(
+            (log.origin, index, size, root),
+            (),
+            lambda: InclusionEvidence(
                 entry=log.entry(index),
                 index=index,
                 tree_size=size,
                 proof=tuple(log.inclusion_proof(index, size)),
                 root=root,
-            )
-            if len(self._evidence_cache) >= 1024:
-                self._evidence_cache.clear()
-            self._evidence_cache[key] = cached
-        return cached
+            ),
+        )
 
     def _verified_checkpoint(self, log: Log) -> tuple[int, bytes]:
         if log is self.node.registry.log:
@@ -347,15 +361,9 @@ class VerificationService:
         """``issuer`` holds the ``issuer`` role in this node's governance, or in the governance
         of the mirrored log that holds its DID history. Remembered while the logs are
         unchanged (governance changes only by appended entries)."""
-        sizes = self.registry_view()[1]
-        cached = self._trusted.get(issuer)
-        if cached is not None and cached[0] == sizes:
-            return cached[1]
-        trusted = self._is_trusted(issuer)
-        if len(self._trusted) >= 4096:
-            self._trusted.clear()
-        self._trusted[issuer] = (sizes, trusted)
-        return trusted
+        return self._trusted.get(
+            issuer, self.registry_view()[1], lambda: self._is_trusted(issuer)
+        )
 
     def _is_trusted(self, issuer: str) -> bool:
         if self.node.registry.log.writers().has_role(issuer, "issuer"):
@@ -370,13 +378,9 @@ class VerificationService:
 
     def issuer_endpoint(self, issuer: str) -> str:
         # The endpoint can only change with a new DID version, i.e. when a log grows.
-        sizes = self.registry_view()[1]
-        cached = self._endpoints.get(issuer)
-        if cached is not None and cached[0] == sizes:
-            return cached[1]
-        endpoint = self._resolve_endpoint(issuer)
-        self._endpoints[issuer] = (sizes, endpoint)
-        return endpoint
+        return self._endpoints.get(
+            issuer, self.registry_view()[1], lambda: self._resolve_endpoint(issuer)
+        )
 
     def _resolve_endpoint(self, issuer: str) -> str:
         result = self.node.resolver.resolve(issuer)
@@ -397,14 +401,9 @@ class VerificationService:
         """The token hash of the latest ``status.publish`` the issuer wrote for ``uri``
         (remembered while the logs are unchanged: a new publication is an append)."""
         logs, sizes = self.registry_view()
-        cached = self._anchors.get((issuer, uri))
-        if cached is not None and cached[0] == sizes:
-            return cached[1]
-        anchor = self._latest_anchor(issuer, uri, logs, sizes)
-        if len(self._anchors) >= 4096:
-            self._anchors.clear()
-        self._anchors[(issuer, uri)] = (sizes, anchor)
-        return anchor
+        return self._anchors.get(
+            (issuer, uri), sizes, lambda: self._latest_anchor(issuer, uri, logs, sizes)
+        )
 
     @staticmethod
     def _latest_anchor(
