@@ -742,19 +742,20 @@ class Verifier:
     def verify_vp_jwt(self, token: Any, policy: Policy) -> Verdict:
         run = _Run()
 
-        def parse() -> tuple[tuple[dict[str, Any], dict[str, Any]], str]:
+        def parse() -> tuple[tuple[_Decoded, dict[str, Any]], str]:
             if not isinstance(token, str):
                 raise MalformedToken("a vp+jwt is a string")
-            header, payload, _, _ = jose.decode_unverified(token)
-            claims = _json.loads(payload, error=MalformedToken, what="VP claims")
+            decoded = jose.decode_unverified(token)
+            claims = _json.loads(decoded[1], error=MalformedToken, what="VP claims")
             if not isinstance(claims, dict):
                 raise MalformedToken("VP claims must be a JSON object")
-            return (header, claims), "vp+jwt"
+            return (decoded, claims), "vp+jwt"
 
         ok, parts = run.check("parse", parse)
         if not ok or parts is None:
             return Verdict(False, tuple(run.checks))
-        header, unverified = parts
+        decoded, unverified = parts
+        header = decoded[0]
         holder = unverified.get("holder")
         if isinstance(holder, Mapping):
             holder = holder.get("id")
@@ -772,15 +773,15 @@ class Verifier:
             run.skip("signature", "the presenter's key was not established")
             return Verdict(False, tuple(run.checks))
         hkey = holder_key
-        ok, presentation = run.check(
-            "signature",
-            lambda: (
-                jose.verify_compact(
-                    token, hkey, allowed_algs=ALLOWED_ALGORITHMS, expected_typ=vc_jwt.VP_TYP
-                )[1],
-                "presenter signature",
-            ),
-        )
+
+        def signature() -> tuple[dict[str, Any], str]:
+            # The token was decoded once, in parse; every header rule runs again here.
+            jose.verify_decoded(
+                decoded, hkey, allowed_algs=ALLOWED_ALGORITHMS, expected_typ=vc_jwt.VP_TYP
+            )
+            return unverified, "presenter signature"  # the payload just verified
+
+        ok, presentation = run.check("signature", signature)
         if not ok or presentation is None:
             return Verdict(False, tuple(run.checks))
         vp: dict[str, Any] = presentation
@@ -819,17 +820,18 @@ class Verifier:
     def _vc(
         self, run: _Run, token: str, holder: Any, holder_key: PublicKey, policy: Policy
     ) -> tuple[dict[str, Any] | None, str | None, str | None]:
-        def parse() -> tuple[tuple[dict[str, Any], dict[str, Any]], str]:
-            header, payload, _, _ = jose.decode_unverified(token)
-            claims = _json.loads(payload, error=MalformedToken, what="VC claims")
+        def parse() -> tuple[tuple[_Decoded, dict[str, Any]], str]:
+            decoded = jose.decode_unverified(token)
+            claims = _json.loads(decoded[1], error=MalformedToken, what="VC claims")
             if not isinstance(claims, dict):
                 raise MalformedToken("VC claims must be a JSON object")
-            return (header, claims), "vc+jwt"
+            return (decoded, claims), "vc+jwt"
 
         ok, parts = run.check("parse", parse)
         if not ok or parts is None:
             return None, None, None
-        header, unverified = parts
+        decoded, unverified = parts
+        header = decoded[0]
         issuer = unverified.get("issuer")
         if isinstance(issuer, Mapping):
             issuer = issuer.get("id")
@@ -837,15 +839,15 @@ class Verifier:
         if key is None:
             run.skip("signature", "the issuer's key was not established")
             return None, None, None
-        ok, verified = run.check(
-            "signature",
-            lambda: (
-                jose.verify_compact(
-                    token, key, allowed_algs=ALLOWED_ALGORITHMS, expected_typ=vc_jwt.VC_TYP
-                )[1],
-                "issuer signature",
-            ),
-        )
+        issuer_key = key
+
+        def signature() -> tuple[dict[str, Any], str]:
+            jose.verify_decoded(
+                decoded, issuer_key, allowed_algs=ALLOWED_ALGORITHMS, expected_typ=vc_jwt.VC_TYP
+            )
+            return unverified, "issuer signature"  # the payload just verified
+
+        ok, verified = run.check("signature", signature)
         if not ok or verified is None:
             return None, None, None
         credential: dict[str, Any] = verified
