@@ -274,10 +274,14 @@ class KycService:
         return body
 
     def _open(self, row: KycApplicationRow) -> Application:
+        return _application_from_pii(self._sealed_application(row), row.holder_did)
+
+    def _sealed_application(self, row: KycApplicationRow) -> dict[str, Any]:
+        """The applicant's data as sealed at intake (or rectification), opened."""
         if row.sealed_pii is None:
             raise errors.NotFound(f"the personal data of {row.id} has been erased")
-        sealed = self.node.vault.open(row.id, row.sealed_pii)
-        return _application_from_pii(sealed["application"], row.holder_did)
+        sealed: dict[str, Any] = self.node.vault.open(row.id, row.sealed_pii)["application"]
+        return sealed
 
     def approved_status(self, application_id: str) -> KycApplicationRow:
         """The application of an approved, unrestricted client; refused otherwise."""
@@ -293,11 +297,9 @@ class KycService:
     def approved_claims(self, application_id: str) -> ApprovedClaims:
         """The claims a KYC credential may carry, for an approved, unrestricted client."""
         row = self.approved_status(application_id)
-        if row.sealed_pii is None:
-            raise errors.NotFound(f"the personal data of {row.id} has been erased")
         # Validated when it was taken in (or rectified) and sealed with an AEAD since: read
         # back, not validated again on every issuance.
-        pii = self.node.vault.open(row.id, row.sealed_pii)["application"]
+        pii = self._sealed_application(row)
         return ApprovedClaims(
             application_id=row.id, holder_did=row.holder_did, kyc_level=int(row.kyc_level or 0),
             verified_at=str(row.decision.get("decided_at", row.updated_at)),
