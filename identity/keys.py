@@ -208,8 +208,10 @@ _FROM_JWK: dict[tuple[tuple[str, str], ...], PublicKey] = {}
 _FROM_JWK_KEPT = 1024
 _FROM_JWK_LOCK = threading.Lock()
 
-# The signature algorithm object for ES256 verification, built once (it holds no state).
+# The signature algorithm object for ES256 verification and the curve, built once (they hold no
+# state).
 _ECDSA_SHA256 = ec.ECDSA(hashes.SHA256())
+_SECP256R1 = ec.SECP256R1()
 
 
 @dataclass(frozen=True, slots=True)
@@ -244,7 +246,9 @@ class PublicKey:
             x, y = int.from_bytes(raw[1:33], "big"), int.from_bytes(raw[33:], "big")
             _check_p256_coordinates(x, y)
             try:
-                crypto = ec.EllipticCurvePublicNumbers(x, y, ec.SECP256R1()).public_key()
+                # The SEC1 point as it is (what the numbers would be turned back into), checked
+                # again by OpenSSL.
+                crypto = ec.EllipticCurvePublicKey.from_encoded_point(_SECP256R1, raw)
             except ValueError as exc:  # pragma: no cover - excluded by the check above
                 raise InvalidKey("P-256 point is not on the curve") from exc
         object.__setattr__(self, "key_type", key_type)
@@ -328,25 +332,38 @@ class PublicKey:
         ":"))`` writes (the same members in the same order; base64url needs no escaping)."""
         text = self._jwk_json
         if text is None:
-            raw = self.raw
             if self.key_type is KeyType.ED25519:
-                text = f'{{"kty":"OKP","crv":"Ed25519","x":"{b64url_encode(raw)}"}}'
+                text = f'{{"kty":"OKP","crv":"Ed25519","x":"{self._coordinates()[0]}"}}'
             else:
-                # x and y in one encoder call: each 32-byte coordinate and a zero byte make a
-                # 33-byte group (44 characters), whose first 43 are the coordinate's base64url.
-                both = _b2a(raw[1:33] + b"\x00" + raw[33:] + b"\x00").translate(_URLSAFE)
-                text = (
-                    f'{{"kty":"EC","crv":"P-256","x":"{both[:43].decode("ascii")}",'
-                    f'"y":"{both[44:87].decode("ascii")}"}}'
-                )
+                x, y = self._coordinates()
+                text = f'{{"kty":"EC","crv":"P-256","x":"{x}","y":"{y}"}}'
             object.__setattr__(self, "_jwk_json", text)
         return text
 
+    def _coordinates(self) -> tuple[str, ...]:
+        """The base64url JWK members: ``(x,)`` for Ed25519, ``(x, y)`` for P-256."""
+        raw = self.raw
+        if self.key_type is KeyType.ED25519:
+            return (b64url_encode(raw),)
+        # x and y in one encoder call: each 32-byte coordinate and a zero byte make a 33-byte
+        # group (44 characters), whose first 43 are the coordinate's base64url.
+        both = _b2a(raw[1:33] + b"\x00" + raw[33:] + b"\x00").translate(_URLSAFE)
+        return both[:43].decode("ascii"), both[44:87].decode("ascii")
+
     def thumbprint(self) -> str:
-        """RFC 7638 SHA-256 thumbprint of ``to_jwk()``, base64url (kept, like ``to_jwk_json``)."""
+        """RFC 7638 SHA-256 thumbprint of ``to_jwk()``, base64url (kept, like ``to_jwk_json``).
+
+        The hashed text is written here: the required members in lexicographic order, no
+        whitespace (§3.2-3.3), which is what ``jwk_thumbprint(self.to_jwk())`` serialises
+        (base64url values need no escaping)."""
         text = self._thumbprint
         if text is None:
-            text = jwk_thumbprint(self.to_jwk())
+            if self.key_type is KeyType.ED25519:
+                canonical = f'{{"crv":"Ed25519","kty":"OKP","x":"{self._coordinates()[0]}"}}'
+            else:
+                x, y = self._coordinates()
+                canonical = f'{{"crv":"P-256","kty":"EC","x":"{x}","y":"{y}"}}'
+            text = b64url_encode(hashlib.sha256(canonical.encode("ascii")).digest())
             object.__setattr__(self, "_thumbprint", text)
         return text
 

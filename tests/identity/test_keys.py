@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from errors import (
     InvalidKey,
@@ -60,6 +64,23 @@ def test_sign_verify_and_jwk_round_trip(key: PrivateKey) -> None:
     assert PublicKey.from_jwk(key.to_jwk(include_private=False)) == key.public_key
     assert "d" not in key.public_key.to_jwk()
     assert key.public_key.thumbprint() == jwk_thumbprint(key.to_jwk())
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(min_size=32, max_size=32), st.sampled_from([KeyType.ED25519, KeyType.P256]))
+def test_thumbprint_and_jwk_text_written_directly_match_the_generic_serialisation(
+    secret: bytes, key_type: KeyType
+) -> None:
+    # thumbprint() and to_jwk_json() write their JSON themselves; jwk_thumbprint and json.dumps
+    # are the reference.
+    try:
+        public = PrivateKey.from_private_bytes(key_type, secret).public_key
+    except InvalidKey:  # not a P-256 scalar (0 or >= n)
+        return
+    fresh = PublicKey(public.key_type, public.raw)  # nothing kept yet
+    assert fresh.thumbprint() == jwk_thumbprint(fresh.to_jwk())
+    assert json.loads(fresh.to_jwk_json()) == fresh.to_jwk()
+    assert fresh.to_jwk_json() == json.dumps(fresh.to_jwk(), separators=(",", ":"))
 
 
 def test_private_key_repr_hides_secret() -> None:
