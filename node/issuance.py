@@ -398,6 +398,17 @@ class IssuanceService:
         draft = recorded.draft
         configuration = draft.configuration
         issued: list[IssuedCredential] = []
+        # What every SD-JWT VC of the batch says before its status: the same claims and the same
+        # markers (each copy still gets salts and decoys of its own when it is issued).
+        common: dict[Any, Any] = {
+            "iss": draft.issuer,
+            "iat": draft.iat,
+            "exp": draft.exp,
+            "vct": self.vct,
+            "vct#integrity": self.vct_integrity,
+            SD("sub"): draft.holder_did,
+            **{SD(name): value for name, value in draft.subject.items()},
+        }
         for holder_key, allocation, row in zip(
             draft.holder_keys, recorded.allocations, recorded.rows, strict=True
         ):
@@ -405,16 +416,7 @@ class IssuanceService:
                 configuration.status_format, allocation.index, allocation.lists
             )
             if configuration.format == SD_JWT_VC:
-                payload: dict[Any, Any] = {
-                    "iss": draft.issuer,
-                    "iat": draft.iat,
-                    "exp": draft.exp,
-                    "vct": self.vct,
-                    "vct#integrity": self.vct_integrity,
-                    SD("sub"): draft.holder_did,
-                    **{SD(name): value for name, value in draft.subject.items()},
-                    "status": status,
-                }
+                payload: dict[Any, Any] = {**common, "status": status}
                 token = issue_sd_jwt_vc(
                     payload,
                     draft.key,
