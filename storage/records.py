@@ -80,6 +80,13 @@ class ApiKeyRecord:
         }
 
 
+# What json.dumps(value, sort_keys=True) and json.dumps(value, sort_keys=True,
+# separators=(",", ":")) write: encoders with those options, built once (json.dumps builds one
+# per call when given options). The stored chain depends on these exact bytes.
+_DETAIL_JSON = json.JSONEncoder(sort_keys=True).encode
+_CHAIN_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":")).encode
+
+
 @dataclass(frozen=True, slots=True)
 class AuditEvent:
     at: str
@@ -89,18 +96,17 @@ class AuditEvent:
     detail: dict[str, Any]
 
     def to_row(self) -> dict[str, Any]:
-        return {
-            "at": self.at,
-            "actor": self.actor,
-            "action": self.action,
-            "subject": self.subject,
-            "detail": json.dumps(self.detail, sort_keys=True),
-        }
+        names = ("at", "actor", "action", "subject", "detail")
+        return dict(zip(names, self.row_values(), strict=True))
+
+    def row_values(self) -> tuple[str, str, str, str, str]:
+        """``at, actor, action, subject, detail``: ``to_row()``'s values, in that order."""
+        return self.at, self.actor, self.action, self.subject, _DETAIL_JSON(self.detail)
 
     def chain_hash(self, prev_hash: str) -> str:
         """SHA-256 over the previous record's hash and this record's canonical JSON."""
-        body = json.dumps([prev_hash, self.at, self.actor, self.action, self.subject,
-                           self.detail], sort_keys=True, separators=(",", ":"))
+        body = _CHAIN_JSON([prev_hash, self.at, self.actor, self.action, self.subject,
+                            self.detail])
         return hashlib.sha256(body.encode()).hexdigest()
 
     @classmethod

@@ -61,6 +61,10 @@ class _Outcome:
         self.lost = False  # SQLite rolled the whole transaction back under a member
 
 
+# The columns AuditEvent.row_values() fills, then the chain.
+_AUDIT_COLUMNS = ("at", "actor", "action", "subject", "detail", "prev_hash", "hash")
+
+
 class _WriteGroup:
     """This process's writer connection and the group of transactions open on it."""
 
@@ -352,10 +356,28 @@ class SqliteStore(IssuanceStore, VerificationStore):
         inside the current transaction. Lists and objects are stored as JSON text (as
         sqlite-utils stores them), everything else as is. Plain SQL: a sqlite-utils insert
         also introspects the table on every call."""
+        if not rows:
+            self._writing()
+            return
+        columns = tuple(rows[0])
+        values: list[tuple[Any, ...]] = []
+        for row in rows:
+            if tuple(row) != columns:
+                raise StorageError(f"rows for {table!r} with different columns")
+            values.append(tuple(
+                json.dumps(value) if isinstance(value, dict | list | tuple) else value
+                for value in row.values()
+            ))
+        self._insert_values(table, columns, values)
+
+    def _insert_values(
+        self, table: str, columns: tuple[str, ...], rows: Sequence[Sequence[Any]]
+    ) -> None:
+        """``_insert_many`` for rows given as values in ``columns`` order, each already what
+        SQLite stores (no JSON conversion)."""
         self._writing()
         if not rows:
             return
-        columns = tuple(rows[0])
         sql = _INSERT_SQL.get((table, columns))
         if sql is None:
             if not _IDENTIFIER.fullmatch(table) or not all(map(_IDENTIFIER.fullmatch, columns)):
@@ -364,18 +386,15 @@ class SqliteStore(IssuanceStore, VerificationStore):
             sql = (f"INSERT INTO {table} ({', '.join(columns)}) "  # noqa: S608
                    f"VALUES ({', '.join('?' * len(columns))})")
             _INSERT_SQL[(table, columns)] = sql
+        width = len(columns)
         parameters: list[Any] = []
         for values in rows:
-            if tuple(values) != columns:
-                raise StorageError(f"rows for {table!r} with different columns")
-            parameters.extend(
-                json.dumps(value) if isinstance(value, dict | list | tuple) else value
-                for value in values.values()
-            )
+            if len(values) != width:
+                raise StorageError(f"a row for {table!r} with {len(values)} values, not {width}")
+            parameters += values
         conn = self._conn()
         # One multi-row statement per chunk rather than executemany: every SQLite step lets go
         # of the GIL, and under load getting it back is what a writer holding the lock waits on.
-        width = len(columns)
         for start in range(0, len(rows), _INSERT_CHUNK):
             count = min(_INSERT_CHUNK, len(rows) - start)
             conn.execute(
@@ -541,9 +560,9 @@ class SqliteStore(IssuanceStore, VerificationStore):
         rows = []
         for event in events:
             chained = event.chain_hash(prev_hash)
-            rows.append({**event.to_row(), "prev_hash": prev_hash, "hash": chained})
+            rows.append((*event.row_values(), prev_hash, chained))
             prev_hash = chained
-        self._insert_many("audit_events", rows)
+        self._insert_values("audit_events", _AUDIT_COLUMNS, rows)
 
     def verify_audit_chain(self) -> tuple[int, int | None]:
         """Recompute the chain: ``(records checked, id of the first broken record or None)``."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import sqlite3
 import stat
@@ -133,6 +135,27 @@ def test_audit_trail_is_hash_chained_and_append_only(tmp_path: Path) -> None:
     conn.close()
     assert store.verify_audit_chain() == (1, 2)
     store.close()
+
+
+def test_audit_rows_keep_the_chain_definition(tmp_path: Path) -> None:
+    # Records written by earlier versions must still verify: the stored detail is
+    # json.dumps(detail, sort_keys=True), the hash SHA-256 of the compact sorted JSON array.
+    detail = {"z": "\u00e9\u6f22", "a": [1, 2.5, None], "m": {"y": True, "b": "x"}}
+    event = AuditEvent("2026-01-01T00:00:00Z", "t\u00e9", "a", "s", detail)
+    store = open_store(tmp_path / "db.sqlite3")
+    with store.transaction():
+        store.record_events([event, event])
+    query = "SELECT detail, prev_hash, hash FROM audit_events ORDER BY id"
+    rows = store.db.execute(query).fetchall()
+    store.close()
+    prev = ""
+    for stored_detail, stored_prev, stored_hash in rows:
+        assert stored_detail == json.dumps(detail, sort_keys=True)
+        body = json.dumps([prev, event.at, event.actor, event.action, event.subject, detail],
+                          sort_keys=True, separators=(",", ":"))
+        assert stored_prev == prev
+        assert stored_hash == hashlib.sha256(body.encode()).hexdigest()
+        prev = stored_hash
 
 
 def test_cli_audit_verify(runner) -> None:
