@@ -332,23 +332,25 @@ class PublicKey:
         ":"))`` writes (the same members in the same order; base64url needs no escaping)."""
         text = self._jwk_json
         if text is None:
-            if self.key_type is KeyType.ED25519:
-                text = f'{{"kty":"OKP","crv":"Ed25519","x":"{self._coordinates()[0]}"}}'
-            else:
-                x, y = self._coordinates()
-                text = f'{{"kty":"EC","crv":"P-256","x":"{x}","y":"{y}"}}'
+            text = self._jwk_text(lexicographic=False)
             object.__setattr__(self, "_jwk_json", text)
         return text
 
-    def _coordinates(self) -> tuple[str, ...]:
-        """The base64url JWK members: ``(x,)`` for Ed25519, ``(x, y)`` for P-256."""
+    def _jwk_text(self, *, lexicographic: bool) -> str:
+        """The public JWK as compact JSON, its members in ``to_jwk()``'s order or in
+        lexicographic order (RFC 7638 §3.3); base64url values need no escaping."""
         raw = self.raw
         if self.key_type is KeyType.ED25519:
-            return (b64url_encode(raw),)
-        # x and y in one encoder call: each 32-byte coordinate and a zero byte make a 33-byte
-        # group (44 characters), whose first 43 are the coordinate's base64url.
-        both = _b2a(raw[1:33] + b"\x00" + raw[33:] + b"\x00").translate(_URLSAFE)
-        return both[:43].decode("ascii"), both[44:87].decode("ascii")
+            kty, crv = '"kty":"OKP"', '"crv":"Ed25519"'
+            coordinates = f'"x":"{b64url_encode(raw)}"'
+        else:
+            kty, crv = '"kty":"EC"', '"crv":"P-256"'
+            # x and y in one encoder call: each 32-byte coordinate and a zero byte make a
+            # 33-byte group (44 characters), whose first 43 are the coordinate's base64url.
+            both = _b2a(raw[1:33] + b"\x00" + raw[33:] + b"\x00").translate(_URLSAFE)
+            coordinates = f'"x":"{both[:43].decode("ascii")}","y":"{both[44:87].decode("ascii")}"'
+        first, second = (crv, kty) if lexicographic else (kty, crv)
+        return f"{{{first},{second},{coordinates}}}"
 
     def thumbprint(self) -> str:
         """RFC 7638 SHA-256 thumbprint of ``to_jwk()``, base64url (kept, like ``to_jwk_json``).
@@ -358,12 +360,8 @@ class PublicKey:
         (base64url values need no escaping)."""
         text = self._thumbprint
         if text is None:
-            if self.key_type is KeyType.ED25519:
-                canonical = f'{{"crv":"Ed25519","kty":"OKP","x":"{self._coordinates()[0]}"}}'
-            else:
-                x, y = self._coordinates()
-                canonical = f'{{"crv":"P-256","kty":"EC","x":"{x}","y":"{y}"}}'
-            text = b64url_encode(hashlib.sha256(canonical.encode("ascii")).digest())
+            canonical = self._jwk_text(lexicographic=True).encode("ascii")
+            text = b64url_encode(hashlib.sha256(canonical).digest())
             object.__setattr__(self, "_thumbprint", text)
         return text
 
